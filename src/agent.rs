@@ -1,0 +1,348 @@
+//! The agent: one user turn as a bounded loop of model rounds and tool rounds.  ← START HERE
+//!
+//! `run_turn` appends the user's message, compacts the history when it grows, then asks the
+//! model; a reply without tool calls ends the turn, otherwise the calls run (concurrently) and
+//! their results go back to the model. The loop is bounded by `max_rounds`.
+//!
+//! History changes only at round boundaries: an assistant message with tool calls is appended
+//! together with every one of its results, so dropping a turn's future (Ctrl-C) never leaves a
+//! call unanswered. The agent never prints; it reports through [`AgentEvent`]s.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use crate::context::ContextManager;
+use crate::llm::usage::UsageTotals;
+use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage};
+use crate::message::{Message, ToolCall};
+use crate::tools::{Tool, ToolContext, Toolbox};
+
+/// Something the outside may want to show.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AgentEvent {
+    Text(String),
+    Reasoning(String),
+    /// Text streamed since the last `ReplyDone` was thrown away (the stream is being retried).
+    Discarded,
+    /// One model reply is complete; with tool calls it was an intermediate step.
+    ReplyDone {
+        has_tool_calls: bool,
+    },
+    ToolStarted {
+        name: String,
+        summary: String,
+    },
+    ToolFinished {
+        name: String,
+        output: String,
+        is_error: bool,
+    },
+    Compacted {
+        layer: &'static str,
+        before: usize,
+        after: usize,
+    },
+    Retrying {
+        wait: Duration,
+        reason: String,
+    },
+    Usage(Usage),
+    /// An event of a sub-agent, shown indented.
+    SubAgent(Box<AgentEvent>),
+}
+
+/// Where events go. Shared with tools (a sub-agent forwards its events through it).
+pub type EventSink = Arc<dyn Fn(AgentEvent) + Send + Sync>;
+
+/// How a turn ended when the model could be reached.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnOutcome {
+    /// The model answered in plain text.
+    Done { text: String, rounds: usize },
+    /// The model was still calling tools after `max_rounds` rounds.
+    RoundLimit { rounds: usize },
+}
+
+pub struct Agent {
+    llm: Arc<dyn Llm>,
+    toolbox: Toolbox,
+    schemas: Vec<Value>,
+    system: String,
+    messages: Vec<Message>,
+    context: ContextManager,
+    max_rounds: usize,
+    ctx: ToolContext,
+    usage: Arc<Mutex<UsageTotals>>,
+    replies: u64,
+}
+
+impl Agent {
+    pub fn new(
+        llm: Arc<dyn Llm>,
+        toolbox: Toolbox,
+        system: String,
+        context: ContextManager,
+        ctx: ToolContext,
+    ) -> Self {
+        let schemas = toolbox.schemas();
+        Agent {
+            llm,
+            toolbox,
+            schemas,
+            system,
+            messages: Vec::new(),
+            context,
+            max_rounds: 50,
+            ctx,
+            usage: Arc::default(),
+            replies: 0,
+        }
+    }
+
+    pub fn with_max_rounds(mut self, rounds: usize) -> Self {
+        self.max_rounds = rounds;
+        self
+    }
+
+    /// Shares token totals with another agent (a sub-agent adds to its parent's).
+    pub fn with_usage(mut self, usage: Arc<Mutex<UsageTotals>>) -> Self {
+        self.usage = usage;
+        self
+    }
+
+    pub fn messages(&self) -> &[Message] {
+        &self.messages
+    }
+
+    pub fn set_messages(&mut self, messages: Vec<Message>) {
+        self.messages = messages;
+        self.context.forget_usage();
+    }
+
+    pub fn usage(&self) -> UsageTotals {
+        *self.usage.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn usage_handle(&self) -> Arc<Mutex<UsageTotals>> {
+        self.usage.clone()
+    }
+
+    pub fn model(&self) -> &str {
+        self.llm.model()
+    }
+
+    fn emit(&self, event: AgentEvent) {
+        (self.ctx.events)(event);
+    }
+
+    /// Runs one user turn to its end. `Err` is a model failure after the client's retries;
+    /// the history then holds the user's message and every completed round, nothing partial.
+    pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
+        self.messages.push(Message::user(input));
+        for round in 1..=self.max_rounds {
+            self.compact_if_needed().await;
+            let reply = self.ask().await?;
+            self.emit(AgentEvent::ReplyDone {
+                has_tool_calls: !reply.tool_calls.is_empty(),
+            });
+            if reply.tool_calls.is_empty() {
+                let text = if reply.text.is_empty() {
+                    reply.refusal
+                } else {
+                    reply.text
+                };
+                self.messages.push(Message::assistant(text.clone()));
+                return Ok(TurnOutcome::Done {
+                    text,
+                    rounds: round,
+                });
+            }
+            let results = self.run_tools(&reply.tool_calls).await;
+            let content = (!reply.text.is_empty()).then_some(reply.text);
+            self.messages.push(Message::Assistant {
+                content,
+                tool_calls: reply.tool_calls.clone(),
+            });
+            for (call, result) in reply.tool_calls.iter().zip(results) {
+                self.messages.push(Message::tool(call.id.clone(), result));
+            }
+        }
+        Ok(TurnOutcome::RoundLimit {
+            rounds: self.max_rounds,
+        })
+    }
+
+    /// Compacts the history now, whatever its size would otherwise call for (`/compact`).
+    pub async fn compact_now(&mut self) -> Option<(usize, usize)> {
+        let before = self.context.estimate(&self.system, &self.messages);
+        let done = self
+            .context
+            .compact(&mut self.messages, &self.system, self.llm.as_ref(), true)
+            .await;
+        self.account(done.summary_usage);
+        done.layer?;
+        Some((before, self.context.estimate(&self.system, &self.messages)))
+    }
+
+    async fn compact_if_needed(&mut self) {
+        let before = self.context.estimate(&self.system, &self.messages);
+        let done = self
+            .context
+            .compact(&mut self.messages, &self.system, self.llm.as_ref(), false)
+            .await;
+        self.account(done.summary_usage);
+        if let Some(layer) = done.layer {
+            let after = self.context.estimate(&self.system, &self.messages);
+            self.emit(AgentEvent::Compacted {
+                layer,
+                before,
+                after,
+            });
+        }
+    }
+
+    fn account(&self, usage: Option<Usage>) {
+        if let Some(u) = usage {
+            self.usage
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .add(&u);
+        }
+    }
+
+    /// One model request; deltas are forwarded as events while they stream.
+    async fn ask(&mut self) -> Result<crate::llm::Reply, LlmError> {
+        let events = self.ctx.events.clone();
+        let mut sink = move |ev: StreamEvent| {
+            events(match ev {
+                StreamEvent::Text(t) => AgentEvent::Text(t),
+                StreamEvent::Reasoning(r) => AgentEvent::Reasoning(r),
+                StreamEvent::Discarded => AgentEvent::Discarded,
+                StreamEvent::Retrying { wait, reason } => AgentEvent::Retrying { wait, reason },
+            })
+        };
+        let request = ChatRequest {
+            system: &self.system,
+            messages: &self.messages,
+            tools: &self.schemas,
+        };
+        let mut reply = self.llm.stream(request, &mut sink).await?;
+        self.replies += 1;
+        // Calls that came without an id get one that is unique within this history.
+        for (i, call) in reply.tool_calls.iter_mut().enumerate() {
+            if call.id.is_empty() {
+                call.id = format!("call_{}_{i}", self.replies);
+            }
+        }
+        if let Some(u) = reply.usage {
+            self.context
+                .record_usage(self.messages.len(), u.prompt_tokens);
+            self.account(Some(u));
+            self.emit(AgentEvent::Usage(u));
+        }
+        Ok(reply)
+    }
+
+    /// Runs the calls concurrently; results come back in call order. Dropping this future
+    /// drops the `JoinSet`, which aborts every call (and kills their child processes).
+    async fn run_tools(&self, calls: &[ToolCall]) -> Vec<String> {
+        let mut set = JoinSet::new();
+        for (i, call) in calls.iter().enumerate() {
+            self.emit(AgentEvent::ToolStarted {
+                name: call.function.name.clone(),
+                summary: summarize_args(&call.function.arguments),
+            });
+            let tool = self.toolbox.get(&call.function.name);
+            let names = self.toolbox.names();
+            let call = call.clone();
+            let ctx = self.ctx.clone();
+            set.spawn(async move { (i, execute(tool, &names, &call, &ctx).await) });
+        }
+        let mut results = vec![None; calls.len()];
+        while let Some(joined) = set.join_next().await {
+            if let Ok((i, result)) = joined {
+                results[i] = Some(result);
+            }
+        }
+        results
+            .into_iter()
+            .zip(calls)
+            .map(|(r, call)| {
+                let (output, is_error) =
+                    r.unwrap_or_else(|| ("Error: the tool stopped unexpectedly".to_string(), true));
+                self.emit(AgentEvent::ToolFinished {
+                    name: call.function.name.clone(),
+                    output: output.clone(),
+                    is_error,
+                });
+                output
+            })
+            .collect()
+    }
+}
+
+/// Runs one call; every failure becomes an `Error: …` text for the model.
+async fn execute(
+    tool: Option<Arc<dyn Tool>>,
+    names: &[&str],
+    call: &ToolCall,
+    ctx: &ToolContext,
+) -> (String, bool) {
+    let name = &call.function.name;
+    let Some(tool) = tool else {
+        let known = names.join(", ");
+        return (
+            format!("Error: unknown tool '{name}'. Available tools: {known}"),
+            true,
+        );
+    };
+    let args: Value = match serde_json::from_str(&call.function.arguments) {
+        Ok(v @ Value::Object(_)) => v,
+        Ok(_) => {
+            return (
+                format!("Error: arguments for {name} must be a JSON object"),
+                true,
+            );
+        }
+        Err(e) => {
+            let raw: String = call.function.arguments.chars().take(200).collect();
+            return (
+                format!(
+                    "Error: arguments for {name} are not valid JSON ({e}); received: {raw}. \
+                     Send the arguments again as one JSON object."
+                ),
+                true,
+            );
+        }
+    };
+    match tool.run(args, ctx).await {
+        Ok(out) => (out, false),
+        Err(e) => (format!("Error: {name}: {e}"), true),
+    }
+}
+
+/// A one-line view of a call's arguments for display (`cargo test`, `src/main.rs`).
+pub fn summarize_args(arguments: &str) -> String {
+    let line = match serde_json::from_str::<Value>(arguments) {
+        Ok(Value::Object(map)) => {
+            let parts: Vec<String> = map
+                .values()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            parts.join(", ")
+        }
+        _ => arguments.to_string(),
+    };
+    let line = line.replace('\n', " ");
+    if line.chars().count() > 80 {
+        format!("{}…", line.chars().take(79).collect::<String>())
+    } else {
+        line
+    }
+}

@@ -1,0 +1,138 @@
+//! Command-line flags and the mode they select (one-shot or interactive), stdin included.
+
+use std::io::{IsTerminal, Read};
+
+use clap::{ArgAction, Parser};
+
+use crate::config::{ENV_VARS, Overrides};
+use crate::error::Error;
+
+/// Piped context beyond this is cut (with a note), so a stray `cat big.bin |` stays usable.
+pub const MAX_STDIN: usize = 1 << 20;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "corecoder",
+    about = "A terminal coding agent for any OpenAI-compatible chat-completions endpoint.",
+    disable_version_flag = true,
+    after_help = after_help()
+)]
+pub struct Cli {
+    /// Run one task non-interactively, print the answer, and exit
+    #[arg(short = 'p', long = "prompt", value_name = "TASK")]
+    pub prompt: Option<String>,
+    /// Model name [env: CORECODER_MODEL; default: gpt-5.5]
+    #[arg(short = 'm', long)]
+    pub model: Option<String>,
+    /// API base URL [env: OPENAI_BASE_URL | CORECODER_BASE_URL]
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// API key [env: CORECODER_API_KEY | OPENAI_API_KEY | DEEPSEEK_API_KEY]
+    #[arg(long, value_name = "KEY")]
+    pub api_key: Option<String>,
+    /// Print the version
+    #[arg(short = 'v', long, action = ArgAction::Version)]
+    version: Option<bool>,
+}
+
+fn after_help() -> String {
+    let mut s = String::from(
+        "Environment (a .env file from the working directory up to $HOME fills unset ones):\n",
+    );
+    for (name, default) in ENV_VARS {
+        s.push_str(&format!("  {name}\n      default: {default}\n"));
+    }
+    s.push_str(
+        "\nExit codes: 0 done, 1 error (API, config, I/O), 2 usage error, \
+         3 round limit reached, 130 interrupted",
+    );
+    s
+}
+
+/// What the process will do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Repl,
+    OneShot(String),
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            model: self.model.clone(),
+            base_url: self.base_url.clone(),
+            api_key: self.api_key.clone(),
+        }
+    }
+
+    /// Decides the mode; standard input that is not a terminal is the prompt (without `-p`)
+    /// or context appended to it (with `-p`).
+    pub fn mode(&self) -> Result<Mode, Error> {
+        let stdin = std::io::stdin();
+        let piped = if stdin.is_terminal() {
+            None
+        } else {
+            let mut buf = Vec::new();
+            stdin
+                .lock()
+                .take(MAX_STDIN as u64 + 1)
+                .read_to_end(&mut buf)?;
+            Some(buf)
+        };
+        mode_from(self.prompt.clone(), piped)
+    }
+}
+
+/// The pure part of [`Cli::mode`].
+pub fn mode_from(prompt: Option<String>, piped: Option<Vec<u8>>) -> Result<Mode, Error> {
+    let piped = piped.map(|mut bytes| {
+        let cut = bytes.len() > MAX_STDIN;
+        bytes.truncate(MAX_STDIN);
+        let mut text = String::from_utf8_lossy(&bytes).into_owned();
+        if cut {
+            text.push_str("\n[input cut at 1 MiB]");
+        }
+        text
+    });
+    let piped = piped.filter(|t| !t.trim().is_empty());
+    match (prompt, piped) {
+        (Some(p), Some(ctx)) => Ok(Mode::OneShot(format!("{p}\n\n<stdin>\n{ctx}\n</stdin>"))),
+        (Some(p), None) if p.trim().is_empty() => {
+            Err(Error::Usage("the prompt given to -p is empty".into()))
+        }
+        (Some(p), None) => Ok(Mode::OneShot(p)),
+        (None, Some(task)) => Ok(Mode::OneShot(task)),
+        (None, None) => Ok(Mode::Repl),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn piped_input_is_the_prompt_or_its_context() {
+        assert_eq!(
+            mode_from(None, Some(b"fix it\n".to_vec())).unwrap(),
+            Mode::OneShot("fix it\n".into())
+        );
+        let Mode::OneShot(p) = mode_from(Some("why?".into()), Some(b"E1".to_vec())).unwrap() else {
+            panic!()
+        };
+        assert_eq!(p, "why?\n\n<stdin>\nE1\n</stdin>");
+        assert_eq!(mode_from(None, Some(Vec::new())).unwrap(), Mode::Repl);
+        assert!(matches!(
+            mode_from(Some(" ".into()), None),
+            Err(Error::Usage(_))
+        ));
+    }
+
+    #[test]
+    fn piped_input_is_capped_at_one_mib() {
+        let Mode::OneShot(p) = mode_from(None, Some(vec![b'a'; MAX_STDIN + 1])).unwrap() else {
+            panic!()
+        };
+        assert!(p.ends_with("[input cut at 1 MiB]"));
+        assert_eq!(p.len(), MAX_STDIN + "\n[input cut at 1 MiB]".len());
+    }
+}

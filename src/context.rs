@@ -1,0 +1,353 @@
+//! The context manager: keeps the history inside the model's window, in CoreCoder's three layers.
+//!
+//! 1. snip (50 % of the window): long tool results shrink to their first and last 3 lines;
+//! 2. summarize (70 %, more than 10 messages): the model summarises all but the last 8 messages;
+//! 3. collapse (90 %): a summary plus the last 4 messages.
+//!
+//! Splits never separate a tool message from the assistant message that called it. Size comes
+//! from the provider's reported `prompt_tokens` for what was sent, plus an estimate of what was
+//! added since; without usage, from the heuristic alone. The system prompt (and so the project
+//! instructions in it) is never compacted.
+
+use crate::llm::{ChatRequest, Llm, Usage};
+use crate::message::Message;
+
+const SUMMARY_PROMPT: &str = "Compress this conversation into a brief summary for the \
+assistant that will continue it. Preserve: file paths read or edited, key decisions made, \
+errors encountered and how they were resolved, and the current state of the task. Drop: \
+verbose command output, code listings, redundant back-and-forth.";
+
+/// Tokens in `text` by CoreCoder's heuristic: CJK ≈ 1.5 chars/token, symbol-dense text ≈ 2.8,
+/// other text ≈ 3.4.
+pub fn approx_tokens(text: &str) -> usize {
+    let (mut chars, mut cjk, mut symbols) = (0usize, 0usize, 0usize);
+    for c in text.chars() {
+        chars += 1;
+        if is_cjk(c) {
+            cjk += 1;
+        } else if !c.is_alphanumeric() && c != '_' && !c.is_whitespace() {
+            symbols += 1;
+        }
+    }
+    let rest = chars - cjk;
+    let dense = rest > 0 && symbols as f64 / chars as f64 > 0.25;
+    let per_token = if dense { 2.8 } else { 3.4 };
+    (cjk * 2).div_ceil(3) + (rest as f64 / per_token) as usize
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x3000..=0x303F | 0xFF00..=0xFFEF
+        | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+/// Heuristic size of messages (text plus tool-call names and arguments).
+pub fn estimate_messages(messages: &[Message]) -> usize {
+    messages
+        .iter()
+        .map(|m| {
+            let calls: usize = m
+                .tool_calls()
+                .iter()
+                .map(|c| approx_tokens(&c.function.name) + approx_tokens(&c.function.arguments))
+                .sum();
+            approx_tokens(m.text()) + calls + 4
+        })
+        .sum()
+}
+
+/// Layer 1: tool results over 1,500 characters and 6 lines keep their first and last 3 lines.
+pub fn snip_tool_outputs(messages: &mut [Message]) -> bool {
+    let mut changed = false;
+    for m in messages.iter_mut() {
+        let Message::Tool { content, .. } = m else {
+            continue;
+        };
+        if content.chars().count() <= 1500 {
+            continue;
+        }
+        let lines: Vec<&str> = content.lines().collect();
+        if lines.len() <= 6 {
+            continue;
+        }
+        let n = lines.len();
+        *content = format!(
+            "{}\n... ({n} lines, snipped to save context) ...\n{}",
+            lines[..3].join("\n"),
+            lines[n - 3..].join("\n")
+        );
+        changed = true;
+    }
+    changed
+}
+
+/// Where the kept tail starts: `keep_recent` from the end, moved back so the tail never opens
+/// with a tool result whose calling assistant message would be cut off.
+pub fn safe_split(messages: &[Message], keep_recent: usize) -> usize {
+    let mut split = messages.len().saturating_sub(keep_recent);
+    while split > 0 && matches!(messages[split], Message::Tool { .. }) {
+        split -= 1;
+    }
+    split
+}
+
+/// The text given to the summariser: each message's role and its first 400 characters.
+fn flatten(messages: &[Message]) -> String {
+    let mut out = String::new();
+    for m in messages {
+        let text = m.text();
+        if !text.is_empty() {
+            let head: String = text.chars().take(400).collect();
+            out.push_str(&format!("[{}] {head}\n", m.role()));
+        }
+        for c in m.tool_calls() {
+            let args: String = c.function.arguments.chars().take(200).collect();
+            out.push_str(&format!("[tool call] {}({args})\n", c.function.name));
+        }
+    }
+    out
+}
+
+/// The fallback when the summary call fails: files mentioned and error lines.
+pub fn extract_key_info(messages: &[Message]) -> String {
+    let path_re = regex::Regex::new(r"[\w./\-]+\.\w{1,5}").ok();
+    let mut files = std::collections::BTreeSet::new();
+    let mut errors = Vec::new();
+    for m in messages {
+        let mut texts = vec![m.text().to_string()];
+        texts.extend(m.tool_calls().iter().map(|c| c.function.arguments.clone()));
+        for text in &texts {
+            if let Some(re) = &path_re {
+                files.extend(re.find_iter(text).map(|f| f.as_str().to_string()));
+            }
+            for line in text.lines() {
+                if line.to_lowercase().contains("error") && errors.len() < 5 {
+                    errors.push(line.trim().chars().take(150).collect::<String>());
+                }
+            }
+        }
+    }
+    let mut parts = Vec::new();
+    if !files.is_empty() {
+        let list: Vec<String> = files.into_iter().take(20).collect();
+        parts.push(format!("Files touched: {}", list.join(", ")));
+    }
+    if !errors.is_empty() {
+        parts.push(format!("Errors seen: {}", errors.join("; ")));
+    }
+    if parts.is_empty() {
+        "(no extractable context)".to_string()
+    } else {
+        parts.join("\n")
+    }
+}
+
+/// What a compaction pass did.
+#[derive(Debug, Default)]
+pub struct Compaction {
+    /// The deepest layer applied (`snip`, `summarize`, `collapse`), if any.
+    pub layer: Option<&'static str>,
+    pub summary_usage: Option<Usage>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContextManager {
+    max_tokens: usize,
+    // (messages sent, prompt_tokens reported) of the last request with usage.
+    anchor: Option<(usize, u64)>,
+}
+
+impl ContextManager {
+    pub fn new(max_tokens: usize) -> Self {
+        ContextManager {
+            max_tokens,
+            anchor: None,
+        }
+    }
+
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// The provider counted `prompt_tokens` for a request carrying `sent` history messages.
+    pub fn record_usage(&mut self, sent: usize, prompt_tokens: u64) {
+        if prompt_tokens > 0 {
+            self.anchor = Some((sent, prompt_tokens));
+        }
+    }
+
+    /// The history was replaced (compaction, resume): reported usage no longer describes it.
+    pub fn forget_usage(&mut self) {
+        self.anchor = None;
+    }
+
+    /// Tokens the next request will carry.
+    pub fn estimate(&self, system: &str, messages: &[Message]) -> usize {
+        match self.anchor {
+            Some((sent, tokens)) if sent <= messages.len() => {
+                tokens as usize + estimate_messages(&messages[sent..])
+            }
+            _ => approx_tokens(system) + estimate_messages(messages),
+        }
+    }
+
+    /// Applies the layers the current size calls for (all of them when `force`).
+    pub async fn compact(
+        &mut self,
+        messages: &mut Vec<Message>,
+        system: &str,
+        llm: &dyn Llm,
+        force: bool,
+    ) -> Compaction {
+        let mut done = Compaction::default();
+        let max = self.max_tokens as f64;
+        let at = |share: f64| (max * share) as usize;
+        let mut current = self.estimate(system, messages);
+        if (force || current > at(0.5)) && snip_tool_outputs(messages) {
+            done.layer = Some("snip");
+            self.forget_usage();
+            current = self.estimate(system, messages);
+        }
+        if (force || current > at(0.7)) && messages.len() > 10 {
+            let split = safe_split(messages, 8);
+            if split > 0 {
+                self.replace_head(messages, split, llm, &mut done, "summarize")
+                    .await;
+                current = self.estimate(system, messages);
+            }
+        }
+        if current > at(0.9) && messages.len() > 4 {
+            let split = safe_split(messages, 4);
+            if split > 0 {
+                self.replace_head(messages, split, llm, &mut done, "collapse")
+                    .await;
+            }
+        }
+        done
+    }
+
+    async fn replace_head(
+        &mut self,
+        messages: &mut Vec<Message>,
+        split: usize,
+        llm: &dyn Llm,
+        done: &mut Compaction,
+        layer: &'static str,
+    ) {
+        let (summary, usage) = summarize(&messages[..split], llm).await;
+        if let Some(u) = usage {
+            let prev = done.summary_usage.unwrap_or_default();
+            done.summary_usage = Some(Usage {
+                prompt_tokens: prev.prompt_tokens + u.prompt_tokens,
+                completion_tokens: prev.completion_tokens + u.completion_tokens,
+            });
+        }
+        let tail = messages.split_off(split);
+        messages.clear();
+        messages.push(Message::user(format!(
+            "[Context compressed - conversation summary]\n{summary}"
+        )));
+        messages.push(Message::assistant(
+            "Got it, I have the context from our earlier conversation.",
+        ));
+        messages.extend(tail);
+        self.forget_usage();
+        done.layer = Some(layer);
+    }
+}
+
+/// Asks the model for a summary; on any failure, falls back to local extraction.
+async fn summarize(messages: &[Message], llm: &dyn Llm) -> (String, Option<Usage>) {
+    let flat: String = flatten(messages).chars().take(15_000).collect();
+    let input = [Message::user(flat)];
+    let request = ChatRequest {
+        system: SUMMARY_PROMPT,
+        messages: &input,
+        tools: &[],
+    };
+    match llm.stream(request, &mut |_| {}).await {
+        Ok(reply) if !reply.text.trim().is_empty() => (reply.text, reply.usage),
+        Ok(reply) => (extract_key_info(messages), reply.usage),
+        Err(_) => (extract_key_info(messages), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{FunctionCall, ToolCall};
+
+    fn call(id: &str) -> Message {
+        Message::Assistant {
+            content: None,
+            tool_calls: vec![ToolCall {
+                id: id.into(),
+                kind: "function".into(),
+                function: FunctionCall {
+                    name: "bash".into(),
+                    arguments: "{}".into(),
+                },
+                extra: Default::default(),
+            }],
+        }
+    }
+
+    #[test]
+    fn heuristic_counts_cjk_denser_than_prose() {
+        assert_eq!(approx_tokens("hello world, this is prose"), 7);
+        assert_eq!(approx_tokens("你好世界你好"), 4);
+        // Symbol-dense code uses 2.8 chars per token.
+        assert_eq!(approx_tokens("{a:[1,2],b:{c:3}}"), 6);
+    }
+
+    #[test]
+    fn snip_keeps_first_and_last_three_lines_of_long_tool_output() {
+        let long: String = (0..200)
+            .map(|i| format!("line {i:04} of output\n"))
+            .collect();
+        let mut msgs = vec![Message::tool("a", long), Message::tool("b", "short")];
+        assert!(snip_tool_outputs(&mut msgs));
+        let text = msgs[0].text();
+        assert!(text.starts_with("line 0000 of output\nline 0001"));
+        assert!(text.contains("(200 lines, snipped to save context)"));
+        assert!(text.ends_with("line 0199 of output"));
+        assert_eq!(msgs[1].text(), "short");
+    }
+
+    #[test]
+    fn split_never_separates_tool_result_from_its_call() {
+        let msgs = vec![
+            Message::user("u"),
+            call("1"),
+            Message::tool("1", "r"),
+            Message::tool("1b", "r"),
+            Message::assistant("done"),
+        ];
+        // Keeping 3 would start the tail at a tool message; the split moves back to the call.
+        assert_eq!(safe_split(&msgs, 3), 1);
+    }
+
+    #[test]
+    fn extraction_finds_paths_and_errors() {
+        let msgs = vec![Message::tool("x", "src/main.rs:3: error: boom\nok")];
+        let info = extract_key_info(&msgs);
+        assert!(info.contains("src/main.rs"), "{info}");
+        assert!(
+            info.contains("Errors seen: src/main.rs:3: error: boom"),
+            "{info}"
+        );
+    }
+
+    #[test]
+    fn reported_prompt_tokens_anchor_the_estimate() {
+        let mut cm = ContextManager::new(1000);
+        let msgs = vec![Message::user("a"), Message::assistant("bbbbbbb")];
+        cm.record_usage(1, 500);
+        assert_eq!(
+            cm.estimate("sys", &msgs),
+            500 + estimate_messages(&msgs[1..])
+        );
+        cm.forget_usage();
+        assert!(cm.estimate("sys", &msgs) < 50);
+    }
+}

@@ -1,0 +1,146 @@
+//! The system prompt: who the agent is, its environment, its tools, its rules, and the
+//! project's own instructions (`AGENTS.md`), which live here so compaction never drops them.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::tools::Toolbox;
+
+/// Project instructions beyond this are cut, so one huge file cannot eat the window.
+pub const MAX_INSTRUCTIONS: usize = 32 * 1024;
+
+const RULES: &str = "\
+1. Read before you edit: look at a file's current content before changing it.
+2. Use edit_file for targeted changes; write_file only for new files or complete rewrites.
+3. Verify your work: after a change, run the relevant tests or commands.
+4. Be concise: show code rather than prose, and explain only what is needed.
+5. Work one step at a time on multi-step tasks.
+6. Give edit_file enough surrounding context in old_string to match exactly once.
+7. Follow the project's existing style and conventions.
+8. If the request is ambiguous, ask a clarifying question instead of guessing.";
+
+/// The full system prompt for an agent working in `cwd` with `tools`.
+pub fn system_prompt(cwd: &Path, tools: &Toolbox, instructions: Option<&str>) -> String {
+    let tool_list: String = tools
+        .iter()
+        .map(|t| format!("- {}: {}\n", t.name(), t.description()))
+        .collect();
+    let mut prompt = format!(
+        "You are corecoder, a coding agent running in the user's terminal. You help with \
+         software engineering: writing code, fixing bugs, refactoring, explaining code and \
+         running commands, by calling the tools below.\n\n\
+         # Environment\n- Working directory: {}\n- OS: {} ({})\n- Date: {}\n\n\
+         # Tools\n{tool_list}\n# Rules\n{RULES}\n",
+        cwd.display(),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        today(),
+    );
+    if let Some(text) = instructions {
+        prompt.push_str("\n# Project instructions (AGENTS.md)\n");
+        prompt.push_str(text);
+        prompt.push('\n');
+    }
+    prompt
+}
+
+/// `AGENTS.md` files from the repository root down to `cwd` (nearest last), capped at 32 KiB.
+/// Outside a repository only `cwd`'s own file counts.
+pub fn load_instructions(cwd: &Path) -> Option<String> {
+    let mut dirs = Vec::new();
+    for dir in cwd.ancestors() {
+        dirs.push(dir);
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    if !cwd.ancestors().any(|d| d.join(".git").exists()) {
+        dirs.truncate(1);
+    }
+    let mut text = String::new();
+    for dir in dirs.iter().rev() {
+        if let Ok(body) = std::fs::read_to_string(dir.join("AGENTS.md")) {
+            if !text.is_empty() {
+                text.push_str("\n\n");
+            }
+            text.push_str(body.trim());
+        }
+    }
+    if text.is_empty() {
+        return None;
+    }
+    if text.len() > MAX_INSTRUCTIONS {
+        let mut cut = MAX_INSTRUCTIONS;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push_str("\n[AGENTS.md cut at 32 KiB]");
+    }
+    Some(text)
+}
+
+/// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
+fn today() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates_are_right() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_781), (2026, 11, 24));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
+
+    #[test]
+    fn agents_md_is_collected_from_repo_root_to_cwd_nearest_last() {
+        let root = tempfile::tempdir().unwrap();
+        let sub = root.path().join("crates/x");
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::create_dir(root.path().join(".git")).unwrap();
+        std::fs::write(root.path().join("AGENTS.md"), "root rules").unwrap();
+        std::fs::write(sub.join("AGENTS.md"), "crate rules").unwrap();
+        assert_eq!(
+            load_instructions(&sub).unwrap(),
+            "root rules\n\ncrate rules"
+        );
+    }
+
+    #[test]
+    fn agents_md_is_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("AGENTS.md"), "é".repeat(40_000)).unwrap();
+        let text = load_instructions(dir.path()).unwrap();
+        assert!(text.len() <= MAX_INSTRUCTIONS + 40 && text.ends_with("[AGENTS.md cut at 32 KiB]"));
+    }
+
+    #[test]
+    fn prompt_names_environment_tools_and_instructions() {
+        let p = system_prompt(Path::new("/w"), &Toolbox::basic(), Some("use tabs"));
+        assert!(p.contains("Working directory: /w"));
+        assert!(p.contains("- edit_file: "));
+        assert!(p.contains("8. If the request is ambiguous"));
+        assert!(p.ends_with("use tabs\n"));
+    }
+}

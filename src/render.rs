@@ -1,0 +1,204 @@
+//! The only place that prints: turns `AgentEvent`s into terminal output.
+//!
+//! Model text goes to stdout; tool lines, reasoning, retries and notices go to stderr, so
+//! `corecoder -p … > answer.md` captures only the answer. When stdout is not a terminal each
+//! reply is held until it is complete: the final reply goes to stdout, intermediate ones (the
+//! text before tool calls) to stderr, and a reply discarded by a stream retry never reaches
+//! stdout at all. Write errors (a closed pipe) are ignored, never a panic.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::agent::{AgentEvent, EventSink};
+
+const DIM: &str = "\x1b[2m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
+const RESET: &str = "\x1b[0m";
+
+pub struct Renderer {
+    color: bool,
+    stream_stdout: bool,
+    held: String,
+    /// Where the cursor is after the last stdout write: mid-line or not.
+    stdout_mid_line: bool,
+    reasoning_open: bool,
+}
+
+/// Colours only on a terminal, and never with `NO_COLOR` set or `TERM=dumb`.
+pub fn use_color(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    std::io::stderr().is_terminal()
+        && env("NO_COLOR").is_none_or(|v| v.is_empty())
+        && env("TERM").as_deref() != Some("dumb")
+}
+
+impl Renderer {
+    pub fn new(color: bool) -> Self {
+        Renderer {
+            color,
+            stream_stdout: std::io::stdout().is_terminal(),
+            held: String::new(),
+            stdout_mid_line: false,
+            reasoning_open: false,
+        }
+    }
+
+    /// A sink that feeds this renderer from any task.
+    pub fn into_sink(self) -> EventSink {
+        let shared = Arc::new(Mutex::new(self));
+        Arc::new(move |ev| {
+            shared
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .handle(&ev, 0)
+        })
+    }
+
+    fn paint(&self, style: &str, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn close_reasoning(&mut self) {
+        if self.reasoning_open {
+            self.reasoning_open = false;
+            let _ = writeln!(std::io::stderr());
+        }
+    }
+
+    pub fn handle(&mut self, ev: &AgentEvent, depth: usize) {
+        let indent = "  ".repeat(depth);
+        match ev {
+            AgentEvent::Text(t) if depth == 0 => {
+                self.close_reasoning();
+                if self.stream_stdout {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(t.as_bytes());
+                    let _ = out.flush();
+                    self.stdout_mid_line = !t.ends_with('\n');
+                } else {
+                    self.held.push_str(t);
+                }
+            }
+            AgentEvent::Reasoning(r) if depth == 0 => {
+                self.reasoning_open = true;
+                let _ = write!(std::io::stderr(), "{}", self.paint(DIM, r));
+            }
+            AgentEvent::Discarded if depth == 0 => {
+                self.close_reasoning();
+                self.held.clear();
+                if self.stdout_mid_line {
+                    let _ = writeln!(std::io::stdout());
+                    self.stdout_mid_line = false;
+                }
+                let note =
+                    "[stream broke: the partial reply above is discarded and will be repeated]";
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, note));
+            }
+            AgentEvent::ReplyDone { has_tool_calls } if depth == 0 => {
+                self.close_reasoning();
+                let held = std::mem::take(&mut self.held);
+                if *has_tool_calls {
+                    if !held.trim().is_empty() {
+                        let _ = writeln!(std::io::stderr(), "{}", held.trim_end());
+                    }
+                } else if !held.is_empty() {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(held.as_bytes());
+                    self.stdout_mid_line = !held.ends_with('\n');
+                }
+                if self.stdout_mid_line {
+                    let _ = writeln!(std::io::stdout());
+                    self.stdout_mid_line = false;
+                }
+                let _ = std::io::stdout().flush();
+            }
+            AgentEvent::ToolStarted { name, summary } => {
+                self.close_reasoning();
+                let line = format!("{indent}⏺ {name}({summary})");
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));
+            }
+            AgentEvent::ToolFinished {
+                output, is_error, ..
+            } => {
+                let lines: Vec<&str> = output.lines().collect();
+                let mut shown: Vec<String> = lines
+                    .iter()
+                    .take(3)
+                    .map(|l| format!("{indent}  ⎿ {}", cut(l, 120)))
+                    .collect();
+                if lines.len() > 3 {
+                    shown.push(format!("{indent}    … +{} lines", lines.len() - 3));
+                }
+                let style = if *is_error { RED } else { DIM };
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}",
+                    self.paint(style, &shown.join("\n"))
+                );
+            }
+            AgentEvent::Compacted {
+                layer,
+                before,
+                after,
+            } => {
+                let line =
+                    format!("{indent}context compacted ({layer}): ~{before} → ~{after} tokens");
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));
+            }
+            AgentEvent::Retrying { wait, reason } => {
+                self.close_reasoning();
+                let line = format!("{indent}{reason}; retrying in {:.1} s", wait.as_secs_f64());
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, &line));
+            }
+            AgentEvent::SubAgent(inner) => self.handle(inner, depth + 1),
+            // A sub-agent's own text and reasoning stay out of the parent's answer; usage is
+            // summed by the agent, not shown per request.
+            AgentEvent::Text(_)
+            | AgentEvent::Reasoning(_)
+            | AgentEvent::Discarded
+            | AgentEvent::ReplyDone { .. }
+            | AgentEvent::Usage(_) => {}
+        }
+    }
+}
+
+fn cut(line: &str, max: usize) -> String {
+    if line.chars().count() > max {
+        format!("{}…", line.chars().take(max - 1).collect::<String>())
+    } else {
+        line.to_string()
+    }
+}
+
+/// A message for the person, on stderr.
+pub fn error(color: bool, message: &str) {
+    let text = format!("Error: {message}");
+    let text = if color {
+        format!("{RED}{text}{RESET}")
+    } else {
+        text
+    };
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// A neutral notice on stderr (dim on a terminal).
+pub fn notice(color: bool, message: &str) {
+    let text = if color {
+        format!("{DIM}{message}{RESET}")
+    } else {
+        message.to_string()
+    };
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// The REPL's prompt and plain lines on stdout.
+pub fn prompt(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}

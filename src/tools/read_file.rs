@@ -1,0 +1,246 @@
+//! `read_file`: show part of a text file with line numbers.
+//!
+//! Reads only what it shows (a multi-gigabyte log costs the lines asked for), refuses binary
+//! files instead of dumping them, and shows invalid UTF-8 lossily with a note.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, parse_args};
+
+const DEFAULT_LIMIT: usize = 2000;
+const MAX_LINE: usize = 2000;
+/// Files up to this size get an exact total line count in the "more remain" note.
+const COUNT_LINES_UP_TO: u64 = 16 << 20;
+
+pub struct ReadFile;
+
+#[async_trait]
+impl Tool for ReadFile {
+    fn name(&self) -> &'static str {
+        "read_file"
+    }
+
+    fn description(&self) -> &'static str {
+        "Read a file's contents with line numbers. Always read a file before editing it. \
+         Use offset and limit to page through long files."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "file_path": {"type": "string", "description": "Path to the file"},
+                "offset": {"type": "integer", "description": "Start line (1-based). Default 1."},
+                "limit": {"type": "integer", "description": "Max lines to read. Default 2000."}
+            },
+            "required": ["file_path"]
+        })
+    }
+
+    async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
+        let args: Args = parse_args(args)?;
+        let path = ctx.resolve(&args.file_path);
+        let offset = args.offset.unwrap_or(1).max(1);
+        let limit = args.limit.unwrap_or(DEFAULT_LIMIT).max(1);
+        let shown = args.file_path.clone();
+        tokio::task::spawn_blocking(move || read_lines(&path, &shown, offset, limit))
+            .await
+            .map_err(|e| ToolError::failed(format!("read failed: {e}")))?
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Args {
+    file_path: String,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+/// What a leading block says about a file that is not text, if anything.
+pub fn binary_kind(head: &[u8]) -> Option<&'static str> {
+    const SIGNATURES: &[(&[u8], &str)] = &[
+        (b"\x89PNG", "PNG image"),
+        (b"\xFF\xD8\xFF", "JPEG image"),
+        (b"GIF8", "GIF image"),
+        (b"%PDF", "PDF document"),
+        (b"PK\x03\x04", "zip archive"),
+        (b"\x1F\x8B", "gzip archive"),
+        (b"\x7FELF", "ELF executable"),
+        (b"BZh", "bzip2 archive"),
+        (b"\xFD7zXZ", "xz archive"),
+        (b"7z\xBC\xAF", "7z archive"),
+        (b"\x28\xB5\x2F\xFD", "zstd archive"),
+        (b"RIFF", "RIFF media file"),
+        (b"\x00asm", "WebAssembly module"),
+    ];
+    if let Some((_, kind)) = SIGNATURES.iter().find(|(sig, _)| head.starts_with(sig)) {
+        return Some(kind);
+    }
+    head.contains(&0).then_some("binary data")
+}
+
+fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<String, ToolError> {
+    let fail = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => ToolError::failed(format!("{shown} not found")),
+        std::io::ErrorKind::PermissionDenied => {
+            ToolError::failed(format!("permission denied reading {shown}"))
+        }
+        _ => ToolError::failed(format!("cannot read {shown}: {e}")),
+    };
+    let meta = std::fs::metadata(path).map_err(fail)?;
+    if meta.is_dir() {
+        return Err(ToolError::failed(format!(
+            "{shown} is a directory; use glob or bash ls to list it"
+        )));
+    }
+    let mut file = File::open(path).map_err(fail)?;
+    let mut head = vec![0u8; 8192];
+    let n = read_up_to(&mut file, &mut head).map_err(fail)?;
+    if let Some(kind) = binary_kind(&head[..n]) {
+        return Err(ToolError::failed(format!(
+            "{shown} is a binary file ({kind}, {} bytes); it cannot be shown as text",
+            meta.len()
+        )));
+    }
+    let reader = BufReader::new(head[..n].chain(file));
+    let mut out = String::new();
+    let (mut lossy, mut line_no, mut more) = (false, 0usize, false);
+    for raw in reader.split(b'\n') {
+        let raw = raw.map_err(fail)?;
+        line_no += 1;
+        if line_no < offset {
+            continue;
+        }
+        if line_no >= offset + limit {
+            more = true;
+            break;
+        }
+        let raw = raw.strip_suffix(b"\r").unwrap_or(&raw);
+        let text = String::from_utf8_lossy(raw);
+        lossy |= matches!(text, std::borrow::Cow::Owned(_));
+        out.push_str(&format!("{line_no}\t{}\n", cut_line(&text)));
+    }
+    if out.is_empty() {
+        return Ok(if line_no == 0 {
+            "(empty file)".to_string()
+        } else {
+            format!("(the file has {line_no} lines; offset {offset} is past the end)")
+        });
+    }
+    let last = line_no.min(offset + limit - 1);
+    if more {
+        let total = if meta.len() <= COUNT_LINES_UP_TO {
+            count_lines(path)
+                .map(|t| format!("{t} lines total"))
+                .unwrap_or_default()
+        } else {
+            format!("{} bytes total", meta.len())
+        };
+        out.push_str(&format!(
+            "... ({total}; showing lines {offset}-{last}; use offset={} to read on)\n",
+            last + 1
+        ));
+    }
+    if lossy {
+        out.push_str("(note: the file is not valid UTF-8; invalid bytes are shown as �)\n");
+    }
+    Ok(out.trim_end_matches('\n').to_string())
+}
+
+fn cut_line(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_LINE) {
+        Some((at, _)) => format!("{}… [line cut at {MAX_LINE} characters]", &text[..at]).into(),
+        None => text.into(),
+    }
+}
+
+fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match file.read(&mut buf[filled..])? {
+            0 => break,
+            n => filled += n,
+        }
+    }
+    Ok(filled)
+}
+
+fn count_lines(path: &Path) -> Option<usize> {
+    let bytes = std::fs::read(path).ok()?;
+    let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
+    Some(newlines + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn read(dir: &Path, args: Value) -> Result<String, ToolError> {
+        let ctx = ToolContext::new(dir.to_path_buf(), Arc::new(|_| {}));
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(ReadFile.run(args, &ctx))
+    }
+
+    #[test]
+    fn read_file_numbers_lines_and_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: String = (1..=10).map(|i| format!("l{i}\r\n")).collect();
+        std::fs::write(dir.path().join("f.txt"), body).unwrap();
+        let out = read(
+            dir.path(),
+            json!({"file_path": "f.txt", "offset": 3, "limit": 2}),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            "3\tl3\n4\tl4\n... (10 lines total; showing lines 3-4; use offset=5 to read on)"
+        );
+    }
+
+    #[test]
+    fn read_file_refuses_binary_and_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.png"), b"\x89PNG\r\n\x1a\n....").unwrap();
+        let err = read(dir.path(), json!({"file_path": "x.png"})).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("binary file (PNG image, 12 bytes)"),
+            "{err}"
+        );
+        let err = read(dir.path(), json!({"file_path": "."})).unwrap_err();
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        let err = read(dir.path(), json!({"file_path": "nope"})).unwrap_err();
+        assert!(err.to_string().contains("nope not found"), "{err}");
+    }
+
+    #[test]
+    fn read_file_shows_invalid_utf8_lossily_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("l.txt"), b"caf\xe9\n").unwrap();
+        let out = read(dir.path(), json!({"file_path": "l.txt"})).unwrap();
+        assert!(out.starts_with("1\tcaf�"), "{out}");
+        assert!(out.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn read_file_cuts_very_long_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.js"), "x".repeat(5000)).unwrap();
+        let out = read(dir.path(), json!({"file_path": "m.js"})).unwrap();
+        assert!(out.ends_with("… [line cut at 2000 characters]"));
+        assert_eq!(
+            out.len(),
+            "1\t".len() + 2000 + "… [line cut at 2000 characters]".len()
+        );
+    }
+}

@@ -1,0 +1,115 @@
+//! `agent`: delegate a sub-task to a child agent with a fresh history.
+//!
+//! The child uses the same model client (its tokens count in the shared totals), every tool
+//! except `agent` (no recursion), its own working directory starting from the parent's, and at
+//! most 20 rounds. Its events reach the parent's sink wrapped in `AgentEvent::SubAgent`, and
+//! cancelling the parent's turn drops the child's future with it.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Tool, ToolContext, ToolError, Toolbox, parse_args};
+use crate::agent::{Agent, AgentEvent, TurnOutcome};
+use crate::context::ContextManager;
+use crate::llm::Llm;
+use crate::llm::usage::UsageTotals;
+
+const MAX_ROUNDS: usize = 20;
+const MAX_RESULT: usize = 5_000;
+const CUT_TO: usize = 4_500;
+
+pub struct SubAgent {
+    llm: Arc<dyn Llm>,
+    toolbox: Toolbox,
+    system: String,
+    max_context: usize,
+    usage: Arc<Mutex<UsageTotals>>,
+}
+
+impl SubAgent {
+    pub fn new(
+        llm: Arc<dyn Llm>,
+        toolbox: Toolbox,
+        system: String,
+        max_context: usize,
+        usage: Arc<Mutex<UsageTotals>>,
+    ) -> Self {
+        SubAgent {
+            llm,
+            toolbox: toolbox.without("agent"),
+            system,
+            max_context,
+            usage,
+        }
+    }
+}
+
+#[async_trait]
+impl Tool for SubAgent {
+    fn name(&self) -> &'static str {
+        "agent"
+    }
+
+    fn description(&self) -> &'static str {
+        "Spawn a sub-agent to handle a complex sub-task independently. The sub-agent has its \
+         own context and tool access. Use this for: researching a codebase, implementing a \
+         multi-step change in isolation, or any task that would benefit from a fresh context \
+         window. Give it a complete, self-contained task description."
+    }
+
+    fn parameters(&self) -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "task": {"type": "string", "description": "What the sub-agent should accomplish"}
+            },
+            "required": ["task"]
+        })
+    }
+
+    async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
+        let args: Args = parse_args(args)?;
+        let parent = ctx.events.clone();
+        let child_ctx = ToolContext {
+            cwd: Arc::new(Mutex::new(ctx.cwd())),
+            changes: ctx.changes.clone(),
+            events: Arc::new(move |ev| parent(AgentEvent::SubAgent(Box::new(ev)))),
+        };
+        let mut child = Agent::new(
+            self.llm.clone(),
+            self.toolbox.clone(),
+            self.system.clone(),
+            ContextManager::new(self.max_context),
+            child_ctx,
+        )
+        .with_max_rounds(MAX_ROUNDS)
+        .with_usage(self.usage.clone());
+        match child.run_turn(&args.task).await {
+            Ok(TurnOutcome::Done { text, .. }) => {
+                Ok(format!("[Sub-agent completed]\n{}", cut(text)))
+            }
+            Ok(TurnOutcome::RoundLimit { rounds }) => Err(ToolError::failed(format!(
+                "the sub-agent stopped after {rounds} rounds without finishing; \
+                 split the task into smaller pieces"
+            ))),
+            Err(e) => Err(ToolError::failed(format!("the sub-agent failed: {e}"))),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Args {
+    task: String,
+}
+
+fn cut(text: String) -> String {
+    if text.chars().count() <= MAX_RESULT {
+        return text;
+    }
+    let head: String = text.chars().take(CUT_TO).collect();
+    format!("{head}\n... (sub-agent output truncated)")
+}
