@@ -1,0 +1,12 @@
+//! The integration test binary: one target, one module per concern.
+
+// Local SSE server, SSE builders, scripted model; the history-invariant check.
+mod support;
+// Every recorded provider stream in ../shared/fixtures/sse, by decoder and over HTTP.
+mod fixtures;
+// The HTTP client against the local server: request shape, retries, fallbacks, faults.
+mod client;
+// The agent loop with a scripted model: tools, errors, limits, cancellation, compaction.
+mod agent;
+// The `corecoder` binary end to end against the local server.
+mod binary;
