@@ -22,7 +22,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("CORECODER_MAX_TOKENS", "4096"),
     ("CORECODER_TEMPERATURE", "0"),
     ("CORECODER_MAX_CONTEXT", "128000"),
-    ("CORECODER_STREAM_TIMEOUT", "120 (seconds without a byte)"),
+    (
+        "CORECODER_STREAM_TIMEOUT",
+        "120 (seconds without a byte; 0 = no limit)",
+    ),
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -61,7 +64,8 @@ pub struct Config {
     pub max_tokens: u32,
     pub temperature: f64,
     pub max_context: usize,
-    pub stream_timeout: Duration,
+    /// `None` (set as 0) waits forever.
+    pub stream_timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for Config {
@@ -107,9 +111,24 @@ impl Config {
             max_tokens: number(&get, "CORECODER_MAX_TOKENS", 4096)?,
             temperature: number(&get, "CORECODER_TEMPERATURE", 0.0)?,
             max_context: number(&get, "CORECODER_MAX_CONTEXT", 128_000)?,
-            stream_timeout: Duration::from_secs(number(&get, "CORECODER_STREAM_TIMEOUT", 120)?),
+            stream_timeout: stream_timeout(&get)?,
             base_url,
         })
+    }
+}
+
+/// Seconds without a byte before a request counts as timed out; 0 disables the limit.
+fn stream_timeout(get: &dyn Fn(&str) -> Option<String>) -> Result<Option<Duration>, ConfigError> {
+    const NAME: &str = "CORECODER_STREAM_TIMEOUT";
+    match get(NAME).map(|raw| (raw.trim().parse::<u64>(), raw)) {
+        None => Ok(Some(Duration::from_secs(120))),
+        Some((Ok(0), _)) => Ok(None),
+        Some((Ok(s), _)) => Ok(Some(Duration::from_secs(s))),
+        Some((Err(_), value)) => Err(ConfigError::BadNumber {
+            name: NAME,
+            expected: "a whole number of seconds (0 for no limit)",
+            value,
+        }),
     }
 }
 
@@ -119,13 +138,6 @@ trait Number: std::str::FromStr {
 }
 
 impl Number for u32 {
-    const EXPECTED: &'static str = "a positive whole number";
-    fn valid(&self) -> bool {
-        *self > 0
-    }
-}
-
-impl Number for u64 {
     const EXPECTED: &'static str = "a positive whole number";
     fn valid(&self) -> bool {
         *self > 0

@@ -33,8 +33,8 @@ pub struct ClientSettings {
     pub model: String,
     pub max_tokens: u32,
     pub temperature: f64,
-    /// No byte for this long is a timeout.
-    pub idle_timeout: Duration,
+    /// No byte for this long is a timeout; `None` waits forever.
+    pub idle_timeout: Option<Duration>,
 }
 
 /// Request parameters a provider turned out to reject, learned once per client.
@@ -72,7 +72,7 @@ impl OpenAiClient {
             settings.base_url.trim_end_matches('/')
         );
         let http = reqwest::Client::builder()
-            .connect_timeout(settings.idle_timeout.min(Duration::from_secs(30)))
+            .connect_timeout(Duration::from_secs(30))
             .user_agent(concat!("corecoder/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| LlmError::Connect {
@@ -163,22 +163,25 @@ impl OpenAiClient {
         if let Some(key) = self.settings.api_key.as_deref().filter(|k| !k.is_empty()) {
             post = post.bearer_auth(key);
         }
-        let response = match tokio::time::timeout(idle, post.send()).await {
-            Err(_) => return Err(Failure::Transient(LlmError::Timeout(idle), None)),
-            Ok(Err(e)) => {
+        let response = match within(idle, post.send()).await {
+            None => {
+                let err = LlmError::Timeout(idle.unwrap_or_default());
+                return Err(Failure::Transient(err, None));
+            }
+            Some(Err(e)) => {
                 let err = LlmError::Connect {
                     url: self.url.clone(),
                     message: describe(&e),
                 };
                 return Err(Failure::Transient(err, None));
             }
-            Ok(Ok(r)) => r,
+            Some(Ok(r)) => r,
         };
         let status = response.status();
         if !status.is_success() {
             let headers = response.headers().clone();
-            let text = match tokio::time::timeout(idle, response.text()).await {
-                Ok(Ok(t)) => t,
+            let text = match within(idle, response.text()).await {
+                Some(Ok(t)) => t,
                 _ => String::new(),
             };
             let err = LlmError::Http {
@@ -202,7 +205,7 @@ impl OpenAiClient {
 /// Reads one successful response to its end.
 async fn read_stream(
     mut response: reqwest::Response,
-    idle: Duration,
+    idle: Option<Duration>,
     seed: &str,
     sink: &mut (dyn FnMut(StreamEvent) + Send),
 ) -> Result<Reply, Failure> {
@@ -223,17 +226,17 @@ async fn read_stream(
         }
     };
     loop {
-        let bytes = match tokio::time::timeout(idle, response.chunk()).await {
-            Err(_) => {
-                let cause = format!("no data for {}s", idle.as_secs());
+        let bytes = match within(idle, response.chunk()).await {
+            None => {
+                let cause = format!("no data for {}s", idle.unwrap_or_default().as_secs());
                 return Err(Failure::Broken { cause, shown });
             }
-            Ok(Err(e)) => {
+            Some(Err(e)) => {
                 let cause = describe(&e);
                 return Err(Failure::Broken { cause, shown });
             }
-            Ok(Ok(None)) => break,
-            Ok(Ok(Some(b))) => b,
+            Some(Ok(None)) => break,
+            Some(Ok(Some(b))) => b,
         };
         if builder.chunks() == 0 && raw.len() < MAX_RAW_BODY {
             raw.extend_from_slice(&bytes);
@@ -296,7 +299,7 @@ impl Llm for OpenAiClient {
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient(e, wait)) if attempt < MAX_ATTEMPTS => {
                     attempt += 1;
-                    (e.to_string(), wait)
+                    (e.to_string(), wait.unwrap_or_else(|| backoff(attempt - 1)))
                 }
                 Err(Failure::Transient(e, _)) => return Err(e),
                 Err(Failure::Broken { cause, shown }) if restarts < MAX_STREAM_RESTARTS => {
@@ -304,7 +307,7 @@ impl Llm for OpenAiClient {
                     if shown {
                         sink(StreamEvent::Discarded);
                     }
-                    (format!("the stream broke ({cause})"), None)
+                    (format!("the stream broke ({cause})"), backoff(restarts))
                 }
                 Err(Failure::Broken { .. }) => {
                     return Err(LlmError::Incomplete {
@@ -312,11 +315,18 @@ impl Llm for OpenAiClient {
                     });
                 }
             };
-            let tries = attempt + restarts - 1;
-            let wait = wait.unwrap_or_else(|| backoff(tries)).min(MAX_RETRY_WAIT);
+            let wait = wait.min(MAX_RETRY_WAIT);
             sink(StreamEvent::Retrying { wait, reason: err });
             tokio::time::sleep(wait).await;
         }
+    }
+}
+
+/// `fut`'s output, or `None` when `limit` passed first.
+async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Option<F::Output> {
+    match limit {
+        Some(limit) => tokio::time::timeout(limit, fut).await.ok(),
+        None => Some(fut.await),
     }
 }
 

@@ -21,9 +21,18 @@ fn fixtures() -> Vec<(String, Vec<u8>, Value)> {
         if path.extension().and_then(|e| e.to_str()) != Some("sse") {
             continue;
         }
-        let name = path.file_stem().expect("stem").to_string_lossy().to_string();
-        let expect = std::fs::read_to_string(path.with_extension("expect.json")).expect("expect file");
-        out.push((name, std::fs::read(&path).expect("sse file"), serde_json::from_str(&expect).expect("json")));
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .to_string();
+        let expect =
+            std::fs::read_to_string(path.with_extension("expect.json")).expect("expect file");
+        out.push((
+            name,
+            std::fs::read(&path).expect("sse file"),
+            serde_json::from_str(&expect).expect("json"),
+        ));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
@@ -65,13 +74,24 @@ fn assemble(bytes: &[u8], split: usize) -> Value {
 #[allow(clippy::print_stdout)]
 fn every_recorded_provider_stream_assembles_as_expected() {
     let all = fixtures();
-    assert!(all.len() >= 30, "expected the 30 recorded streams, found {}", all.len());
+    assert!(
+        all.len() >= 30,
+        "expected the 30 recorded streams, found {}",
+        all.len()
+    );
     let mut failures = Vec::new();
     for (name, bytes, expect) in &all {
         // Whole, byte by byte (every CRLF and UTF-8 sequence split), and in odd pieces.
         for split in [bytes.len().max(1), 1, 7, 64] {
             let got = assemble(bytes, split);
-            for field in ["content", "reasoning", "tool_calls", "finish_reason", "usage", "error"] {
+            for field in [
+                "content",
+                "reasoning",
+                "tool_calls",
+                "finish_reason",
+                "usage",
+                "error",
+            ] {
                 if got[field] != expect[field] {
                     failures.push(format!(
                         "{name} (split {split}) {field}: got {} want {}",
@@ -88,7 +108,12 @@ fn every_recorded_provider_stream_assembles_as_expected() {
             expect["error"].is_string(),
         );
     }
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[tokio::test]
@@ -105,11 +130,15 @@ async fn every_recorded_provider_stream_works_over_http() {
             model: "m".into(),
             max_tokens: 64,
             temperature: 0.0,
-            idle_timeout: Duration::from_secs(10),
+            idle_timeout: None,
         })
         .expect("client");
         let messages = [Message::user("hi")];
-        let request = ChatRequest { system: "sys", messages: &messages, tools: &[] };
+        let request = ChatRequest {
+            system: "sys",
+            messages: &messages,
+            tools: &[],
+        };
         let mut shown = String::new();
         let result = client
             .stream(request, &mut |ev| {
@@ -121,13 +150,26 @@ async fn every_recorded_provider_stream_works_over_http() {
         match (result, expect["error"].as_str()) {
             (Err(LlmError::InStream(msg)), Some(want)) => assert_eq!(msg, want, "{name}"),
             (Ok(reply), None) => {
-                assert_eq!(reply.text, expect["content"].as_str().unwrap_or(""), "{name}");
-                assert_eq!(shown, reply.text.clone() + &reply.refusal, "{name}: streamed text");
+                assert_eq!(
+                    reply.text,
+                    expect["content"].as_str().unwrap_or(""),
+                    "{name}"
+                );
+                assert_eq!(
+                    shown,
+                    reply.text.clone() + &reply.refusal,
+                    "{name}: streamed text"
+                );
                 let want: Vec<(String, String)> = expect["tool_calls"]
                     .as_array()
                     .expect("array")
                     .iter()
-                    .map(|c| (c["name"].as_str().unwrap_or("").to_string(), c["arguments"].as_str().unwrap_or("").to_string()))
+                    .map(|c| {
+                        (
+                            c["name"].as_str().unwrap_or("").to_string(),
+                            c["arguments"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
                     .map(|(n, a)| (n, if a.is_empty() { "{}".to_string() } else { a }))
                     .collect();
                 let got: Vec<(String, String)> = reply
@@ -136,7 +178,11 @@ async fn every_recorded_provider_stream_works_over_http() {
                     .map(|c| (c.function.name.clone(), c.function.arguments.clone()))
                     .collect();
                 assert_eq!(got, want, "{name}");
-                for (call, wire) in reply.tool_calls.iter().zip(expect["tool_calls"].as_array().expect("array")) {
+                for (call, wire) in reply
+                    .tool_calls
+                    .iter()
+                    .zip(expect["tool_calls"].as_array().expect("array"))
+                {
                     match wire["id"].as_str() {
                         Some(id) => assert_eq!(call.id, id, "{name}"),
                         None => assert!(!call.id.is_empty(), "{name}: a generated id"),
@@ -145,8 +191,16 @@ async fn every_recorded_provider_stream_works_over_http() {
                 let usage = &expect["usage"];
                 if usage.is_object() {
                     let u = reply.usage.expect("usage");
-                    assert_eq!(u.prompt_tokens, usage["prompt_tokens"].as_u64().unwrap_or(0), "{name}");
-                    assert_eq!(u.completion_tokens, usage["completion_tokens"].as_u64().unwrap_or(0), "{name}");
+                    assert_eq!(
+                        u.prompt_tokens,
+                        usage["prompt_tokens"].as_u64().unwrap_or(0),
+                        "{name}"
+                    );
+                    assert_eq!(
+                        u.completion_tokens,
+                        usage["completion_tokens"].as_u64().unwrap_or(0),
+                        "{name}"
+                    );
                 }
             }
             (other, want) => panic!("{name}: got {other:?}, expected error {want:?}"),

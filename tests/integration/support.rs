@@ -95,7 +95,11 @@ impl MockServer {
     /// Every request received so far (each already checked for tool-message pairing).
     pub fn requests(&self) -> Vec<Recorded> {
         let state = self.state.lock().expect("lock");
-        assert!(state.violations.is_empty(), "history invariant broken: {:?}", state.violations);
+        assert!(
+            state.violations.is_empty(),
+            "history invariant broken: {:?}",
+            state.violations
+        );
         state.requests.clone()
     }
 }
@@ -106,7 +110,11 @@ impl Drop for MockServer {
             return;
         }
         let state = self.state.lock().expect("lock");
-        assert!(state.violations.is_empty(), "history invariant broken: {:?}", state.violations);
+        assert!(
+            state.violations.is_empty(),
+            "history invariant broken: {:?}",
+            state.violations
+        );
     }
 }
 
@@ -124,7 +132,8 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
             }
         }
         let head = String::from_utf8_lossy(&buf[..head_len]).to_string();
-        let body: Value = serde_json::from_slice(&buf[head_len..head_len + body_len]).unwrap_or(Value::Null);
+        let body: Value =
+            serde_json::from_slice(&buf[head_len..head_len + body_len]).unwrap_or(Value::Null);
         buf.drain(..head_len + body_len);
         let headers = head
             .lines()
@@ -142,7 +151,8 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
             st.requests.push(Recorded { headers, body });
             st.script.pop_front()
         };
-        let script = script.unwrap_or_else(|| Script::status(500, r#"{"error":{"message":"script exhausted"}}"#));
+        let script = script
+            .unwrap_or_else(|| Script::status(500, r#"{"error":{"message":"script exhausted"}}"#));
         if !respond(&mut socket, script).await {
             return;
         }
@@ -171,9 +181,15 @@ async fn read_head(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(usize, 
 
 /// Writes one response; false when the connection must not be reused.
 async fn respond(socket: &mut TcpStream, script: Script) -> bool {
-    let sse_head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+    let sse_head =
+        "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n";
     match script {
-        Script::Status { code, headers, content_type, body } => {
+        Script::Status {
+            code,
+            headers,
+            content_type,
+            body,
+        } => {
             let mut head = format!(
                 "HTTP/1.1 {code} Status\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
                 body.len()
@@ -182,7 +198,8 @@ async fn respond(socket: &mut TcpStream, script: Script) -> bool {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
             head.push_str("\r\n");
-            socket.write_all(head.as_bytes()).await.is_ok() && socket.write_all(body.as_bytes()).await.is_ok()
+            socket.write_all(head.as_bytes()).await.is_ok()
+                && socket.write_all(body.as_bytes()).await.is_ok()
         }
         Script::Sse(pieces) => {
             let ok = write_pieces(socket, sse_head, &pieces).await;
@@ -220,13 +237,17 @@ fn data(v: Value) -> String {
 
 /// A text answer streamed in pieces, with a finish chunk, usage and `[DONE]`.
 pub fn sse_text(text: &str) -> Vec<String> {
-    let mut out = vec![data(json!({"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}))];
+    let mut out = vec![data(
+        json!({"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}),
+    )];
     let chars: Vec<char> = text.chars().collect();
     for piece in chars.chunks(5) {
         let s: String = piece.iter().collect();
         out.push(data(json!({"choices":[{"index":0,"delta":{"content":s}}]})));
     }
-    out.push(data(json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})));
+    out.push(data(
+        json!({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}),
+    ));
     out.push(data(json!({"choices":[],"usage":{"prompt_tokens":100,"completion_tokens":10,"total_tokens":110}})));
     out.push("data: [DONE]\n\n".to_string());
     out
@@ -243,8 +264,10 @@ pub fn sse_tools(calls: &[(&str, &str, Value)]) -> Vec<String> {
         out.push(data(json!({"choices":[{"index":0,"delta":{"tool_calls":[
             {"index":i,"function":{"arguments":b}}]}}]})));
     }
-    out.push(data(json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],
-        "usage":{"prompt_tokens":50,"completion_tokens":5}})));
+    out.push(data(
+        json!({"choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],
+        "usage":{"prompt_tokens":50,"completion_tokens":5}}),
+    ));
     out.push("data: [DONE]\n\n".to_string());
     out
 }
@@ -308,7 +331,10 @@ pub fn text_reply(text: &str) -> Reply {
     Reply {
         text: text.to_string(),
         finish_reason: Some("stop".into()),
-        usage: Some(corecoder::llm::Usage { prompt_tokens: 10, completion_tokens: 2 }),
+        usage: Some(corecoder::llm::Usage {
+            prompt_tokens: 10,
+            completion_tokens: 2,
+        }),
         ..Reply::default()
     }
 }
@@ -328,7 +354,10 @@ pub fn tool_reply(calls: &[(&str, &str, &str)]) -> Reply {
             })
             .collect(),
         finish_reason: Some("tool_calls".into()),
-        usage: Some(corecoder::llm::Usage { prompt_tokens: 20, completion_tokens: 3 }),
+        usage: Some(corecoder::llm::Usage {
+            prompt_tokens: 20,
+            completion_tokens: 3,
+        }),
         ..Reply::default()
     }
 }
