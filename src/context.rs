@@ -114,16 +114,17 @@ pub fn extract_key_info(messages: &[Message]) -> String {
     let mut files = std::collections::BTreeSet::new();
     let mut errors = Vec::new();
     for m in messages {
-        let mut texts = vec![m.text().to_string()];
-        texts.extend(m.tool_calls().iter().map(|c| c.function.arguments.clone()));
-        for text in &texts {
+        // Paths come from text and call arguments alike; error lines only from what was said
+        // or printed (a command that greps for "error" is not an error).
+        let args = m.tool_calls().iter().map(|c| c.function.arguments.as_str());
+        for text in std::iter::once(m.text()).chain(args) {
             if let Some(re) = &path_re {
                 files.extend(re.find_iter(text).map(|f| f.as_str().to_string()));
             }
-            for line in text.lines() {
-                if line.to_lowercase().contains("error") && errors.len() < 5 {
-                    errors.push(line.trim().chars().take(150).collect::<String>());
-                }
+        }
+        for line in m.text().lines() {
+            if line.to_lowercase().contains("error") && errors.len() < 5 {
+                errors.push(line.trim().chars().take(150).collect::<String>());
             }
         }
     }

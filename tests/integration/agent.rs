@@ -1,1 +1,393 @@
+//! The agent loop against a scripted model: the seam test of `run_turn`.
 
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use corecoder::agent::{Agent, AgentEvent, TurnOutcome};
+use corecoder::context::ContextManager;
+use corecoder::llm::{Llm, LlmError, Reply};
+use corecoder::message::{Message, check_tool_pairing};
+use corecoder::tools::subagent::SubAgent;
+use corecoder::tools::{Tool, ToolContext, ToolError, Toolbox};
+use serde_json::{Value, json};
+
+use crate::support::{ScriptedLlm, text_reply, tool_reply};
+
+/// A tool that sleeps `ms` milliseconds (tokio time) and echoes its label.
+struct Sleepy;
+
+#[async_trait]
+impl Tool for Sleepy {
+    fn name(&self) -> &'static str {
+        "sleepy"
+    }
+    fn description(&self) -> &'static str {
+        "sleeps"
+    }
+    fn parameters(&self) -> Value {
+        json!({"type":"object","properties":{"ms":{"type":"integer"},"label":{"type":"string"}},"required":["ms","label"]})
+    }
+    async fn run(&self, args: Value, _ctx: &ToolContext) -> Result<String, ToolError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Args {
+            ms: u64,
+            label: String,
+        }
+        let a: Args = corecoder::tools::parse_args(args)?;
+        tokio::time::sleep(Duration::from_millis(a.ms)).await;
+        Ok(format!("slept {}", a.label))
+    }
+}
+
+struct Harness {
+    agent: Agent,
+    events: Arc<Mutex<Vec<AgentEvent>>>,
+    _dir: tempfile::TempDir,
+}
+
+fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let ctx = ToolContext::new(
+        dir.path().to_path_buf(),
+        Arc::new(move |e| sink_events.lock().expect("lock").push(e)),
+    );
+    let mut toolbox = Toolbox::basic().with(Arc::new(Sleepy));
+    let usage = Arc::default();
+    if with_sub {
+        let sub = SubAgent::new(
+            llm.clone(),
+            toolbox.clone(),
+            "sub system".into(),
+            max_context,
+            Arc::clone(&usage),
+        );
+        toolbox = toolbox.with(Arc::new(sub));
+    }
+    let agent = Agent::new(
+        llm,
+        toolbox,
+        "system".into(),
+        ContextManager::new(max_context),
+        ctx,
+    )
+    .with_usage(usage);
+    Harness {
+        agent,
+        events,
+        _dir: dir,
+    }
+}
+
+fn tool_results(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool { content, .. } => Some(content.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_plain_text_reply_ends_the_turn_in_one_round() {
+    let llm = ScriptedLlm::new(vec![Ok(text_reply("All done."))]);
+    let mut h = harness(llm.clone(), 128_000, false);
+    let outcome = h.agent.run_turn("hi").await.expect("turn");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Done {
+            text: "All done.".into(),
+            rounds: 1
+        }
+    );
+    assert_eq!(
+        h.agent.messages(),
+        [Message::user("hi"), Message::assistant("All done.")]
+    );
+    let schemas: Vec<String> = llm.requests().iter().map(|(s, _)| s.clone()).collect();
+    assert_eq!(schemas, ["system"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn parallel_tool_calls_run_concurrently_and_answer_in_call_order() {
+    let calls = [
+        ("a", "sleepy", r#"{"ms": 300, "label": "first"}"#),
+        ("b", "sleepy", r#"{"ms": 100, "label": "second"}"#),
+        ("c", "sleepy", r#"{"ms": 200, "label": "third"}"#),
+    ];
+    let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("ok"))]);
+    let mut h = harness(llm.clone(), 128_000, false);
+    let start = tokio::time::Instant::now();
+    h.agent.run_turn("go").await.expect("turn");
+    // Run one after another they would take 600 ms; together, as long as the slowest.
+    assert!(
+        start.elapsed() < Duration::from_millis(350),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(
+        tool_results(h.agent.messages()),
+        ["slept first", "slept second", "slept third"]
+    );
+    let second = &llm.requests()[1].1;
+    let ids: Vec<&str> = second
+        .iter()
+        .filter_map(|m| match m {
+            Message::Tool { tool_call_id, .. } => Some(tool_call_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids, ["a", "b", "c"]);
+}
+
+#[tokio::test]
+async fn bad_calls_come_back_to_the_model_as_errors_and_the_loop_continues() {
+    let calls = [
+        ("1", "no_such_tool", "{}"),
+        ("2", "read_file", r#"{"file_path": "x.txt""#),
+        ("3", "read_file", r#"{"path": "x.txt"}"#),
+        ("4", "bash", "[1, 2]"),
+    ];
+    let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("recovered"))]);
+    let mut h = harness(llm, 128_000, false);
+    let outcome = h.agent.run_turn("go").await.expect("turn");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Done {
+            text: "recovered".into(),
+            rounds: 2
+        }
+    );
+    let results = tool_results(h.agent.messages());
+    assert!(
+        results[0]
+            .starts_with("Error: unknown tool 'no_such_tool'. Available tools: bash, read_file"),
+        "{}",
+        results[0]
+    );
+    assert!(
+        results[1].starts_with("Error: arguments for read_file are not valid JSON"),
+        "{}",
+        results[1]
+    );
+    assert!(
+        results[2].contains("unknown field `path`"),
+        "{}",
+        results[2]
+    );
+    assert!(
+        results[3].contains("must be a JSON object"),
+        "{}",
+        results[3]
+    );
+}
+
+#[tokio::test]
+async fn the_round_limit_ends_the_turn_with_its_own_outcome() {
+    let replies = (0..5)
+        .map(|i| {
+            Ok(tool_reply(&[(
+                &format!("c{i}"),
+                "bash",
+                r#"{"command":"true"}"#,
+            )]))
+        })
+        .collect();
+    let llm = ScriptedLlm::new(replies);
+    let h = harness(llm.clone(), 128_000, false);
+    let mut agent = h.agent.with_max_rounds(3);
+    assert_eq!(
+        agent.run_turn("loop").await.expect("turn"),
+        TurnOutcome::RoundLimit { rounds: 3 }
+    );
+    assert_eq!(llm.requests().len(), 3);
+    check_tool_pairing(agent.messages()).expect("valid history");
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_a_turn_mid_tools_leaves_a_valid_history() {
+    let llm = ScriptedLlm::new(vec![
+        Ok(tool_reply(&[(
+            "s1",
+            "sleepy",
+            r#"{"ms": 60000, "label": "long"}"#,
+        )])),
+        Ok(text_reply("second turn answer")),
+    ]);
+    let mut h = harness(llm.clone(), 128_000, false);
+    let cancelled = tokio::time::timeout(Duration::from_secs(1), h.agent.run_turn("slow")).await;
+    assert!(
+        cancelled.is_err(),
+        "the turn must still be running when cancelled"
+    );
+    // The unfinished round left nothing behind; the next turn works and its request is valid.
+    assert_eq!(h.agent.messages(), [Message::user("slow")]);
+    let outcome = h.agent.run_turn("again").await.expect("turn");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Done {
+            text: "second turn answer".into(),
+            rounds: 1
+        }
+    );
+    check_tool_pairing(&llm.requests()[1].1).expect("valid request");
+}
+
+#[tokio::test]
+async fn a_model_error_fails_the_turn_and_keeps_completed_rounds() {
+    let llm = ScriptedLlm::new(vec![
+        Ok(tool_reply(&[("c1", "bash", r#"{"command":"echo hi"}"#)])),
+        Err(LlmError::InStream("overloaded".into())),
+    ]);
+    let mut h = harness(llm, 128_000, false);
+    let err = h.agent.run_turn("go").await.expect_err("fails");
+    assert_eq!(err, LlmError::InStream("overloaded".into()));
+    assert_eq!(
+        h.agent.messages().len(),
+        3,
+        "user, assistant call, tool result"
+    );
+    check_tool_pairing(h.agent.messages()).expect("valid history");
+}
+
+#[tokio::test]
+async fn reasoning_is_shown_but_never_sent_back() {
+    let mut reply = text_reply("4");
+    reply.reasoning = "2+2 is 4".into();
+    let llm = ScriptedLlm::new(vec![Ok(reply), Ok(text_reply("next"))]);
+    let mut h = harness(llm.clone(), 128_000, false);
+    h.agent.run_turn("2+2?").await.expect("turn");
+    h.agent.run_turn("and?").await.expect("turn");
+    assert!(
+        h.events
+            .lock()
+            .expect("lock")
+            .contains(&AgentEvent::Reasoning("2+2 is 4".into()))
+    );
+    let sent = serde_json::to_string(&llm.requests()[1].1).expect("json");
+    assert!(!sent.contains("2+2 is 4"));
+}
+
+/// Five rounds of 3,000-character one-line outputs (too few lines to snip), then `last`.
+/// Replies carry no usage, so the size comes from the heuristic alone.
+fn chunky_rounds(extra: &str, summary: Result<Reply, LlmError>) -> Vec<Result<Reply, LlmError>> {
+    let command = format!("printf 'x%.0s' $(seq 1 3000); echo; echo {extra}");
+    let args = json!({ "command": command }).to_string();
+    let mut replies: Vec<Result<Reply, LlmError>> = (0..5)
+        .map(|i| Ok(tool_reply(&[(&format!("c{i}"), "bash", &args)])))
+        .collect();
+    replies.push(summary);
+    replies.push(Ok(text_reply("turn done")));
+    for r in replies.iter_mut().flatten() {
+        r.usage = None;
+    }
+    replies
+}
+
+#[tokio::test]
+async fn a_long_history_is_summarized_without_splitting_tool_pairs() {
+    let llm = ScriptedLlm::new(chunky_rounds(
+        "ok",
+        Ok(text_reply("SUMMARY: printed x five times")),
+    ));
+    let mut h = harness(llm.clone(), 6_000, false);
+    let outcome = h.agent.run_turn("print").await.expect("turn");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Done {
+            text: "turn done".into(),
+            rounds: 6
+        }
+    );
+    let requests = llm.requests();
+    let summary_call = requests
+        .iter()
+        .find(|(system, _)| system.starts_with("Compress this conversation"));
+    assert!(summary_call.is_some(), "a summary was requested");
+    let last = &requests.last().expect("request").1;
+    assert!(
+        last[0].text().contains("SUMMARY: printed x five times"),
+        "{:?}",
+        last[0]
+    );
+    assert!(
+        last.len() < 11,
+        "older messages were replaced: {}",
+        last.len()
+    );
+    check_tool_pairing(last).expect("valid after compaction");
+    let events = h.events.lock().expect("lock");
+    assert!(
+        events.iter().any(|e| matches!(
+            e,
+            AgentEvent::Compacted {
+                layer: "summarize",
+                ..
+            }
+        )),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_summary_falls_back_to_local_extraction() {
+    let failed = Err(LlmError::Http {
+        status: 500,
+        message: "down".into(),
+    });
+    let llm = ScriptedLlm::new(chunky_rounds("src/lib.rs error: E0308", failed));
+    let mut h = harness(llm.clone(), 6_000, false);
+    h.agent.run_turn("print").await.expect("turn");
+    let requests = llm.requests();
+    let last = &requests.last().expect("request").1;
+    assert!(
+        last[0].text().contains("Files touched: src/lib.rs"),
+        "{}",
+        last[0].text()
+    );
+    assert!(
+        last[0]
+            .text()
+            .contains("Errors seen: src/lib.rs error: E0308"),
+        "{}",
+        last[0].text()
+    );
+}
+
+#[tokio::test]
+async fn a_sub_agent_runs_its_own_history_and_its_usage_counts() {
+    let llm = ScriptedLlm::new(vec![
+        Ok(tool_reply(&[(
+            "p1",
+            "agent",
+            r#"{"task": "find the answer"}"#,
+        )])),
+        Ok(tool_reply(&[("s1", "bash", r#"{"command": "echo 42"}"#)])),
+        Ok(text_reply("the answer is 42")),
+        Ok(text_reply("Sub-agent says 42.")),
+    ]);
+    let mut h = harness(llm.clone(), 128_000, true);
+    let outcome = h.agent.run_turn("delegate").await.expect("turn");
+    assert_eq!(
+        outcome,
+        TurnOutcome::Done {
+            text: "Sub-agent says 42.".into(),
+            rounds: 2
+        }
+    );
+    let requests = llm.requests();
+    // The child starts from the task alone, with its own system prompt.
+    assert_eq!(requests[1].0, "sub system");
+    assert_eq!(requests[1].1, [Message::user("find the answer")]);
+    assert_eq!(
+        tool_results(h.agent.messages()),
+        ["[Sub-agent completed]\nthe answer is 42"]
+    );
+    assert_eq!(h.agent.usage().requests, 4);
+    let events = h.events.lock().expect("lock");
+    assert!(events.iter().any(|e| matches!(e, AgentEvent::SubAgent(inner) if matches!(**inner, AgentEvent::ToolStarted { ref name, .. } if name == "bash"))));
+}
