@@ -13,6 +13,7 @@ pub const MAX_STDIN: usize = 1 << 20;
 #[derive(Debug, Parser)]
 #[command(
     name = "corecoder",
+    version,
     about = "A terminal coding agent for any OpenAI-compatible chat-completions endpoint.",
     disable_version_flag = true,
     after_help = after_help()
@@ -109,6 +110,12 @@ pub fn mode_from(prompt: Option<String>, piped: Option<Vec<u8>>) -> Result<Mode,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 
     #[test]
     fn piped_input_is_the_prompt_or_its_context() {

@@ -1,1 +1,279 @@
+//! The `corecoder` binary end to end: `-p` against the local server, configuration and exit
+//! codes. Each run gets a fresh working directory and `$HOME`, and none of the caller's
+//! provider variables.
 
+use std::path::Path;
+use std::process::Stdio;
+
+use serde_json::json;
+use tokio::process::Command;
+
+use crate::support::{MockServer, Script, sse_text, sse_tools};
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary in `dir` (also `$HOME`) with `env` and `args`, stdin closed.
+async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("HOME", dir)
+        .stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CORECODER_") || k.starts_with("OPENAI_") || k.starts_with("DEEPSEEK_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().await.expect("run corecoder");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test]
+async fn one_shot_runs_a_tool_and_prints_only_the_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[(
+            "c1",
+            "bash",
+            json!({"command": "echo made > out.txt && echo created"}),
+        )])),
+        Script::Sse(sse_text("I created out.txt.")),
+    ])
+    .await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "make a file"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "I created out.txt.\n");
+    assert!(
+        run.stderr
+            .contains("⏺ bash(echo made > out.txt && echo created)"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out.txt")).expect("file"),
+        "made\n"
+    );
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    let tools: Vec<&str> = requests[0].body["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            "bash",
+            "read_file",
+            "write_file",
+            "edit_file",
+            "glob",
+            "grep",
+            "agent"
+        ]
+    );
+    let last = requests[1].messages();
+    assert_eq!(last.last().expect("msg").text(), "created");
+}
+
+#[tokio::test]
+async fn missing_key_with_the_default_url_exits_1_with_examples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = corecoder(dir.path(), &[], &["-p", "hi"]).await;
+    assert_eq!(run.code, Some(1));
+    for needle in ["OPENAI_API_KEY", "api.deepseek.com", "localhost:11434"] {
+        assert!(
+            run.stderr.contains(needle),
+            "{needle} missing from: {}",
+            run.stderr
+        );
+    }
+    assert!(run.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn a_malformed_number_names_the_variable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [("OPENAI_API_KEY", "k"), ("CORECODER_MAX_CONTEXT", "12k")];
+    let run = corecoder(dir.path(), &env, &["-p", "hi"]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains("CORECODER_MAX_CONTEXT must be a positive whole number, got \"12k\""),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test]
+async fn unauthorized_exits_1_with_the_providers_message_after_one_request() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let body = r#"{"error":{"message":"Invalid API key.","type":"invalid_request_error"}}"#;
+    let server = MockServer::start(vec![Script::status(401, body)]).await;
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("OPENAI_API_KEY", "sk-wrong"),
+    ];
+    let run = corecoder(dir.path(), &env, &["-p", "hi"]).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("HTTP 401: Invalid API key."),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn reaching_the_round_limit_exits_3() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let call = Script::Sse(sse_tools(&[("c", "bash", json!({"command": "true"}))]));
+    let server = MockServer::start(vec![call; 50]).await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "loop forever"],
+    )
+    .await;
+    assert_eq!(run.code, Some(3), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("stopped after 50 rounds"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.requests().len(), 50);
+}
+
+#[tokio::test]
+async fn a_stream_cut_mid_answer_prints_the_answer_exactly_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let full = sse_text("The complete answer, said once.");
+    let server = MockServer::start(vec![
+        Script::SseThenCut(full[..4].to_vec()),
+        Script::Sse(full),
+    ])
+    .await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "answer"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "The complete answer, said once.\n");
+    assert!(run.stderr.contains("the stream broke"), "{}", run.stderr);
+}
+
+#[tokio::test]
+async fn dotenv_fills_unset_variables_and_flags_beat_everything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server =
+        MockServer::start(vec![Script::Sse(sse_text("a")), Script::Sse(sse_text("b"))]).await;
+    std::fs::write(
+        dir.path().join(".env"),
+        format!(
+            "OPENAI_BASE_URL={}\nCORECODER_MODEL=model-from-dotenv\nCORECODER_MAX_TOKENS=77\n",
+            server.url
+        ),
+    )
+    .expect("write .env");
+    let run = corecoder(dir.path(), &[("CORECODER_MAX_TOKENS", "55")], &["-p", "hi"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = corecoder(dir.path(), &[], &["-p", "hi", "-m", "flag-model"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let requests = server.requests();
+    assert_eq!(requests[0].body["model"], "model-from-dotenv");
+    assert_eq!(
+        requests[0].body["max_tokens"], 55,
+        "the environment beats .env"
+    );
+    assert_eq!(requests[1].body["model"], "flag-model");
+    assert_eq!(requests[1].body["max_tokens"], 77);
+}
+
+#[tokio::test]
+async fn the_api_key_is_never_written_to_disk_or_output() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret = "sk-very-secret-0123456789";
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[(
+            "c1",
+            "write_file",
+            json!({"file_path": "notes.md", "content": "hello"}),
+        )])),
+        Script::Sse(sse_text("done")),
+    ])
+    .await;
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("OPENAI_API_KEY", secret),
+        ("CORECODER_LOG", "debug"),
+    ];
+    let run = corecoder(dir.path(), &env, &["-p", "write notes"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        server.requests()[0].headers["authorization"],
+        format!("Bearer {secret}")
+    );
+    assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret));
+    for entry in walk(dir.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(secret), "key found in {}", entry.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn version_and_help_document_flags_variables_and_exit_codes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let run = corecoder(dir.path(), &[], &["-v"]).await;
+    assert_eq!(
+        run.stdout,
+        format!("corecoder {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let help = corecoder(dir.path(), &[], &["--help"]).await.stdout;
+    for needle in [
+        "--prompt",
+        "--model",
+        "--base-url",
+        "--api-key",
+        "CORECODER_MAX_CONTEXT",
+        "OPENAI_BASE_URL",
+        "3 round limit reached",
+    ] {
+        assert!(help.contains(needle), "{needle} missing from --help");
+    }
+    let bad = corecoder(dir.path(), &[], &["--no-such-flag"]).await;
+    assert_eq!(bad.code, Some(2));
+}
