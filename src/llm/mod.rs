@@ -6,6 +6,7 @@
 //! place for it.)
 
 pub mod openai;
+pub mod reply;
 pub mod sse;
 pub mod usage;
 

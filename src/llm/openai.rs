@@ -15,7 +15,8 @@ use async_trait::async_trait;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::sse::{ReplyBuilder, SseDecoder, error_message};
+use super::reply::{ReplyBuilder, error_message};
+use super::sse::SseDecoder;
 use super::{ChatRequest, Llm, LlmError, Reply, StreamEvent};
 use crate::message::Message;
 

@@ -52,10 +52,10 @@ impl Tool for Grep {
             if !entry.file_type().is_file() {
                 continue;
             }
-            if let Some(m) = &include {
-                if !m.is_match(entry.file_name()) {
-                    continue;
-                }
+            if let Some(m) = &include
+                && !m.is_match(entry.file_name())
+            {
+                continue;
             }
             let Ok(text) = std::fs::read_to_string(entry.path()) else {
                 continue;

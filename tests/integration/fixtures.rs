@@ -3,10 +3,10 @@
 //! HTTP connection through `OpenAiClient`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use corecoder::llm::openai::{ClientSettings, OpenAiClient};
-use corecoder::llm::sse::{ReplyBuilder, SseDecoder};
+use corecoder::llm::reply::ReplyBuilder;
+use corecoder::llm::sse::SseDecoder;
 use corecoder::llm::{ChatRequest, Llm, LlmError};
 use corecoder::message::Message;
 use serde_json::{Value, json};

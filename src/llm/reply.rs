@@ -1,0 +1,511 @@
+//! Pure reply assembly: SSE events → lenient chunks → an assembled [`Reply`].
+//!
+//! Each JSON payload is read as a loose `serde_json::Value` (never strict OpenAI types, which
+//! real providers break) and folded into content, reasoning, refusal, tool calls, finish
+//! reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing here
+//! does I/O, so every provider quirk is a plain unit test.
+
+use serde_json::{Map, Value};
+
+use super::sse::SseEvent;
+use super::{Reply, Usage};
+use crate::message::{FunctionCall, ToolCall};
+
+/// What one event contributed that the user should see right away.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Delta {
+    pub text: String,
+    pub reasoning: String,
+    pub refusal: String,
+}
+
+impl Delta {
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.reasoning.is_empty() && self.refusal.is_empty()
+    }
+}
+
+#[derive(Debug, Default)]
+struct CallAcc {
+    id: Option<String>,
+    index: Option<i64>,
+    name: String,
+    arguments: String,
+    extra: Map<String, Value>,
+}
+
+/// Assembles one streamed completion from its events.
+#[derive(Debug, Default)]
+pub struct ReplyBuilder {
+    text: String,
+    reasoning: String,
+    refusal: String,
+    calls: Vec<CallAcc>,
+    legacy_call: Option<usize>,
+    finish_reason: Option<String>,
+    usage: Option<Value>,
+    error: Option<String>,
+    done: bool,
+    chunks: usize,
+    bad_payloads: usize,
+}
+
+impl ReplyBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `[DONE]` was seen: the caller should stop reading.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Number of JSON chunks understood so far (0 at the end means "not an event stream").
+    pub fn chunks(&self) -> usize {
+        self.chunks
+    }
+
+    /// The stream delivered everything it meant to: `[DONE]`, a finish reason, or an error.
+    /// A stream that just stops without any of them was cut (Ollama's mid-stream failures look
+    /// exactly like that) and is worth retrying.
+    pub fn is_complete(&self) -> bool {
+        self.done || self.finish_reason.is_some() || self.error.is_some()
+    }
+
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+
+    /// Applies one SSE event and returns what should be shown now.
+    pub fn apply(&mut self, ev: &SseEvent) -> Delta {
+        let data = ev.data.trim();
+        if ev.event.as_deref() == Some("error") {
+            // Groq's `event: error`; the payload is usually `{"error": {...}}`, but take text too.
+            let msg = serde_json::from_str::<Value>(data)
+                .ok()
+                .and_then(|v| error_message(v.get("error").unwrap_or(&v)))
+                .unwrap_or_else(|| data.to_string());
+            self.error.get_or_insert(msg);
+            return Delta::default();
+        }
+        if data == "[DONE]" {
+            self.done = true;
+            return Delta::default();
+        }
+        if data.is_empty() {
+            return Delta::default();
+        }
+        match serde_json::from_str::<Value>(data) {
+            Ok(chunk) => self.apply_chunk(&chunk),
+            Err(_) => {
+                // Undecodable payloads are skipped; a stream made only of them is reported by
+                // the caller as "not an event stream".
+                self.bad_payloads += 1;
+                Delta::default()
+            }
+        }
+    }
+
+    /// Applies one parsed chunk (`chat.completion.chunk`, leniently).
+    pub fn apply_chunk(&mut self, chunk: &Value) -> Delta {
+        self.chunks += 1;
+        let mut delta = Delta::default();
+        if let Some(err) = chunk.get("error").filter(|e| truthy(e)) {
+            let msg = error_message(err).unwrap_or_else(|| err.to_string());
+            self.error.get_or_insert(msg);
+        }
+        let choice = chunk
+            .get("choices")
+            .and_then(Value::as_array)
+            .and_then(|cs| {
+                cs.iter()
+                    .find(|c| c.get("index").and_then(Value::as_i64).unwrap_or(0) == 0)
+            });
+        let usage = non_null(chunk.get("usage"))
+            .or_else(|| choice.and_then(|c| non_null(c.get("usage"))))
+            .or_else(|| non_null(chunk.pointer("/x_groq/usage")));
+        if let Some(u) = usage {
+            // Perplexity and vLLM repeat cumulative usage on every chunk: keep the last.
+            self.usage = Some(u.clone());
+        }
+        let Some(choice) = choice else {
+            return delta;
+        };
+        if let Some(fr) = choice.get("finish_reason").and_then(Value::as_str) {
+            // OpenRouter re-sends `null` after the real value, so only non-null values count.
+            self.finish_reason = Some(fr.to_string());
+        }
+        // Azure's trailing content-filter choice has no `delta`; a full (non-streamed) completion
+        // has `message` instead.
+        let Some(d) = choice.get("delta").or_else(|| choice.get("message")) else {
+            return delta;
+        };
+        match d.get("content") {
+            Some(Value::String(s)) => delta.text.push_str(s),
+            Some(Value::Array(parts)) => content_parts(parts, &mut delta),
+            _ => {}
+        }
+        let reasoning = d
+            .get("reasoning_content")
+            .and_then(Value::as_str)
+            .or_else(|| d.get("reasoning").and_then(Value::as_str));
+        if let Some(r) = reasoning {
+            delta.reasoning.push_str(r);
+        }
+        if let Some(r) = d.get("refusal").and_then(Value::as_str) {
+            delta.refusal.push_str(r);
+        }
+        if let Some(calls) = d.get("tool_calls").and_then(Value::as_array) {
+            for (pos, call) in calls.iter().enumerate() {
+                self.apply_tool_delta(call, pos, calls.len());
+            }
+        }
+        if let Some(fc) = d.get("function_call").filter(|f| f.is_object()) {
+            self.apply_legacy_call(fc);
+        }
+        self.text.push_str(&delta.text);
+        self.reasoning.push_str(&delta.reasoning);
+        self.refusal.push_str(&delta.refusal);
+        delta
+    }
+
+    fn apply_tool_delta(&mut self, td: &Value, pos: usize, count: usize) {
+        let id = td
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let index = td.get("index").and_then(Value::as_i64);
+        let slot = match (id, index) {
+            (Some(id), _) => self
+                .calls
+                .iter()
+                .position(|c| c.id.as_deref() == Some(id))
+                // A call opened at this index without an id yet adopts it; a *different* id on a
+                // reused index is a new call (gateways that send every call with index 0).
+                .or_else(|| {
+                    index.and_then(|i| {
+                        self.calls
+                            .iter()
+                            .rposition(|c| c.index == Some(i) && c.id.is_none())
+                    })
+                }),
+            (None, Some(i)) => self.calls.iter().rposition(|c| c.index == Some(i)),
+            // Gemini and Mistral send no index. Several index-less calls in one delta are
+            // separate calls, so only the first of them may continue the latest call.
+            (None, None) if count > 1 && pos > 0 => None,
+            (None, None) => self.calls.len().checked_sub(1),
+        };
+        let slot = slot.unwrap_or_else(|| {
+            self.calls.push(CallAcc {
+                index,
+                ..CallAcc::default()
+            });
+            self.calls.len() - 1
+        });
+        let call = &mut self.calls[slot];
+        if call.id.is_none() {
+            call.id = id.map(str::to_string);
+        }
+        if call.index.is_none() {
+            call.index = index;
+        }
+        if let Some(f) = td.get("function") {
+            merge_name(&mut call.name, f.get("name"));
+            append_arguments(&mut call.arguments, f.get("arguments"));
+        }
+        if let Some(obj) = td.as_object() {
+            for (k, v) in obj {
+                if !matches!(k.as_str(), "id" | "index" | "type" | "function") && !v.is_null() {
+                    call.extra.insert(k.clone(), v.clone());
+                }
+            }
+        }
+    }
+
+    fn apply_legacy_call(&mut self, fc: &Value) {
+        let slot = *self.legacy_call.get_or_insert_with(|| {
+            self.calls.push(CallAcc::default());
+            self.calls.len() - 1
+        });
+        let call = &mut self.calls[slot];
+        merge_name(&mut call.name, fc.get("name"));
+        append_arguments(&mut call.arguments, fc.get("arguments"));
+    }
+
+    /// The assembled reply, with wire values as received (ids may be missing, arguments empty).
+    pub fn wire_calls(&self) -> Vec<(Option<String>, String, String)> {
+        self.calls
+            .iter()
+            .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
+            .collect()
+    }
+
+    /// The raw usage object as the provider sent it.
+    pub fn raw_usage(&self) -> Option<&Value> {
+        self.usage.as_ref()
+    }
+
+    pub fn finish_reason(&self) -> Option<&str> {
+        self.finish_reason.as_deref()
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn reasoning(&self) -> &str {
+        &self.reasoning
+    }
+
+    /// Finishes the reply with client policy applied: calls without an id get a generated one
+    /// (`id_seed` keeps them unique across replies), empty arguments become `{}`, and calls
+    /// with no name at all are dropped (nothing could run them).
+    pub fn finish(self, id_seed: &str) -> Reply {
+        let tool_calls = self
+            .calls
+            .into_iter()
+            .filter(|c| !c.name.is_empty())
+            .enumerate()
+            .map(|(i, c)| ToolCall {
+                id: c.id.unwrap_or_else(|| format!("call_{id_seed}_{i}")),
+                kind: "function".to_string(),
+                function: FunctionCall {
+                    name: c.name,
+                    arguments: if c.arguments.trim().is_empty() {
+                        "{}".to_string()
+                    } else {
+                        c.arguments
+                    },
+                },
+                extra: c.extra,
+            })
+            .collect();
+        Reply {
+            text: self.text,
+            reasoning: self.reasoning,
+            refusal: self.refusal,
+            tool_calls,
+            usage: self.usage.as_ref().map(Usage::from_wire),
+            finish_reason: self.finish_reason,
+            error: self.error,
+        }
+    }
+}
+
+fn non_null(v: Option<&Value>) -> Option<&Value> {
+    v.filter(|v| v.is_object())
+}
+
+fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Null | Value::Bool(false) => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Object(m) => !m.is_empty(),
+        _ => true,
+    }
+}
+
+/// The human message of an error value: `{"message": …}`, a plain string, or nested `error`.
+pub fn error_message(err: &Value) -> Option<String> {
+    match err {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(m) => m
+            .get("message")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| m.get("error").and_then(error_message)),
+        Value::Array(a) => a.first().and_then(error_message),
+        _ => None,
+    }
+}
+
+/// Mistral's list content: `text` parts are the answer, `thinking` parts are reasoning.
+fn content_parts(parts: &[Value], delta: &mut Delta) {
+    for part in parts {
+        match part.get("type").and_then(Value::as_str) {
+            Some("thinking") => match part.get("thinking") {
+                Some(Value::String(s)) => delta.reasoning.push_str(s),
+                Some(Value::Array(inner)) => {
+                    for p in inner {
+                        if let Some(t) = p.get("text").and_then(Value::as_str) {
+                            delta.reasoning.push_str(t);
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Some("text") | None => {
+                if let Some(t) = part.get("text").and_then(Value::as_str) {
+                    delta.text.push_str(t);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Name rule: ignore `""` and identical repeats; a longer name that extends the held one
+/// replaces it; anything else is a fragment and is appended.
+fn merge_name(held: &mut String, incoming: Option<&Value>) {
+    let Some(name) = incoming.and_then(Value::as_str).filter(|s| !s.is_empty()) else {
+        return;
+    };
+    if held == name {
+        return;
+    }
+    if name.starts_with(held.as_str()) {
+        *held = name.to_string();
+    } else {
+        held.push_str(name);
+    }
+}
+
+/// Argument strings are concatenated; an object (llama.cpp, TGI) is serialised to JSON text.
+fn append_arguments(held: &mut String, incoming: Option<&Value>) {
+    match incoming {
+        None | Some(Value::Null) => {}
+        Some(Value::String(s)) => held.push_str(s),
+        Some(other) => held.push_str(&other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(payloads: &[&str]) -> ReplyBuilder {
+        let mut b = ReplyBuilder::new();
+        for p in payloads {
+            b.apply(&SseEvent {
+                event: None,
+                data: p.to_string(),
+            });
+        }
+        b
+    }
+
+    #[test]
+    fn tool_call_arguments_object_is_serialised() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c1","function":{"name":"bash","arguments":{"command":"ls"}}}]}}]}"#,
+        ]);
+        assert_eq!(
+            b.wire_calls(),
+            [(
+                Some("c1".into()),
+                "bash".into(),
+                r#"{"command":"ls"}"#.into()
+            )]
+        );
+    }
+
+    #[test]
+    fn new_id_on_reused_index_starts_a_new_call() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"a","function":{"name":"x","arguments":"{}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"b","function":{"name":"y","arguments":"{"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"function":{"arguments":"}"}}]}}]}"#,
+        ]);
+        let calls = b.wire_calls();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[1], (Some("b".into()), "y".into(), "{}".into()));
+    }
+
+    #[test]
+    fn index_less_deltas_continue_the_latest_call_and_several_in_one_delta_are_separate() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"id":"g1","function":{"name":"a","arguments":"{\"x\""}},{"id":"g2","function":{"name":"b","arguments":"{}"}}]}}]}"#,
+            r#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":""}}]}}]}"#,
+        ]);
+        assert_eq!(b.wire_calls().len(), 2);
+    }
+
+    #[test]
+    fn names_are_never_clobbered_and_fragments_extend() {
+        let mut n = String::new();
+        for piece in ["read", "read_file", "", "read_file"] {
+            merge_name(&mut n, Some(&Value::String(piece.into())));
+        }
+        assert_eq!(n, "read_file");
+        merge_name(&mut n, Some(&Value::String("_x".into())));
+        assert_eq!(n, "read_file_x");
+    }
+
+    #[test]
+    fn unknown_per_call_fields_are_kept_for_echo() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"id":"t","function":{"name":"f","arguments":"{}"},"extra_content":{"google":{"thought_signature":"sig"}}}]},"finish_reason":"stop"}]}"#,
+        ]);
+        let reply = b.finish("r1");
+        let call = &reply.tool_calls[0];
+        assert_eq!(
+            call.extra["extra_content"]["google"]["thought_signature"],
+            "sig"
+        );
+        let wire = serde_json::to_value(call).unwrap();
+        assert_eq!(wire["extra_content"]["google"]["thought_signature"], "sig");
+    }
+
+    #[test]
+    fn legacy_function_call_becomes_a_tool_call_with_generated_id() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"function_call":{"name":"bash","arguments":"{\"comm"}}}]}"#,
+            r#"{"choices":[{"delta":{"function_call":{"arguments":"and\":\"ls\"}"}},"finish_reason":"function_call"}]}"#,
+        ]);
+        let reply = b.finish("seed");
+        assert_eq!(reply.tool_calls.len(), 1);
+        assert_eq!(reply.tool_calls[0].id, "call_seed_0");
+        assert_eq!(
+            reply.tool_calls[0].function.arguments,
+            r#"{"command":"ls"}"#
+        );
+    }
+
+    #[test]
+    fn empty_arguments_become_empty_object() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c","function":{"name":"glob"}}]},"finish_reason":"tool_calls"}]}"#,
+        ]);
+        assert_eq!(b.finish("s").tool_calls[0].function.arguments, "{}");
+    }
+
+    #[test]
+    fn in_stream_error_string_or_object_is_recorded() {
+        assert_eq!(build(&[r#"{"error":"boom"}"#]).error(), Some("boom"));
+        assert_eq!(
+            build(&[r#"{"error":{"message":"over","code":400}}"#]).error(),
+            Some("over")
+        );
+        assert_eq!(build(&[r#"{"error":null,"choices":[]}"#]).error(), None);
+    }
+
+    #[test]
+    fn usage_falls_back_to_choice_and_x_groq_and_null_fields_count_zero() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{},"usage":{"prompt_tokens":5,"completion_tokens":null}}]}"#,
+        ]);
+        let u = b.finish("s").usage.unwrap();
+        assert_eq!((u.prompt_tokens, u.completion_tokens), (5, 0));
+        let b = build(&[
+            r#"{"choices":[],"x_groq":{"usage":{"prompt_tokens":1,"completion_tokens":2}}}"#,
+        ]);
+        assert_eq!(b.finish("s").usage.unwrap().completion_tokens, 2);
+    }
+
+    #[test]
+    fn missing_finish_and_done_means_incomplete() {
+        let b = build(&[r#"{"choices":[{"delta":{"content":"par"}}]}"#]);
+        assert!(!b.is_complete());
+        let b = build(&[r#"{"choices":[{"delta":{"content":"x"}}]}"#, "[DONE]"]);
+        assert!(b.is_complete() && b.is_done());
+    }
+
+    #[test]
+    fn non_streamed_completion_body_is_understood() {
+        let b = build(&[
+            r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"hi"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1}}"#,
+        ]);
+        assert_eq!(b.text(), "hi");
+        assert!(b.is_complete());
+    }
+}
