@@ -277,3 +277,82 @@ async fn version_and_help_document_flags_variables_and_exit_codes() {
     let bad = corecoder(dir.path(), &[], &["--no-such-flag"]).await;
     assert_eq!(bad.code, Some(2));
 }
+
+#[tokio::test]
+async fn reasoning_goes_to_stderr_and_provider_call_fields_are_echoed_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Gemini-style: no index, no id, a thought signature on the call; reasoning first.
+    let first = vec![
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"Let me list files.\"}}]}\n\n".to_string(),
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"function\":{\"name\":\"bash\",\"arguments\":\"{\\\"command\\\":\\\"echo listed\\\"}\"},\"extra_content\":{\"google\":{\"thought_signature\":\"sig-123\"}}}]},\"finish_reason\":\"stop\"}]}\n\n".to_string(),
+        "data: [DONE]\n\n".to_string(),
+    ];
+    let server =
+        MockServer::start(vec![Script::Sse(first), Script::Sse(sse_text("Listed."))]).await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "list"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "Listed.\n");
+    assert!(run.stderr.contains("Let me list files."), "{}", run.stderr);
+    let second = &server.requests()[1].body;
+    let call = &second["messages"][2]["tool_calls"][0];
+    assert_eq!(
+        call["extra_content"]["google"]["thought_signature"],
+        "sig-123"
+    );
+    let id = call["id"].as_str().expect("a generated id");
+    assert!(!id.is_empty());
+    assert_eq!(
+        second["messages"][3]["tool_call_id"], id,
+        "the result answers the generated id"
+    );
+    assert!(
+        !second.to_string().contains("Let me list files."),
+        "reasoning is never sent back"
+    );
+}
+
+#[tokio::test]
+async fn piped_stdin_is_the_task_or_context_for_p() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_text("one")),
+        Script::Sse(sse_text("two")),
+    ])
+    .await;
+    for args in [vec![], vec!["-p", "why does this fail?"]] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
+        cmd.args(&args)
+            .current_dir(dir.path())
+            .env("HOME", dir.path())
+            .env("OPENAI_BASE_URL", &server.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn");
+        let mut stdin = child.stdin.take().expect("stdin");
+        tokio::io::AsyncWriteExt::write_all(&mut stdin, b"error: E0308 mismatched types\n")
+            .await
+            .expect("write");
+        drop(stdin);
+        let out = child.wait_with_output().await.expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let requests = server.requests();
+    assert_eq!(
+        requests[0].messages()[1].text(),
+        "error: E0308 mismatched types\n"
+    );
+    assert_eq!(
+        requests[1].messages()[1].text(),
+        "why does this fail?\n\n<stdin>\nerror: E0308 mismatched types\n\n</stdin>"
+    );
+}
