@@ -48,10 +48,11 @@ async fn run(cli: Cli, color: bool) -> Result<(), Error> {
         Mode::Repl => corecoder::repl::run(&mut agent, color).await,
         Mode::OneShot(prompt) => {
             let outcome = tokio::select! {
-                outcome = agent.run_turn(&prompt) => outcome?,
-                _ = tokio::signal::ctrl_c() => return Err(Error::Interrupted),
+                outcome = agent.run_turn(&prompt) => outcome,
+                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted)?,
             };
-            match outcome {
+            render::usage_summary(color, &agent.usage(), agent.model());
+            match outcome? {
                 TurnOutcome::Done { .. } => Ok(()),
                 TurnOutcome::RoundLimit { rounds } => Err(Error::RoundLimit(rounds)),
             }

@@ -11,6 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::agent::{AgentEvent, EventSink};
+use crate::llm::usage::UsageTotals;
 
 const DIM: &str = "\x1b[2m";
 const RED: &str = "\x1b[31m";
@@ -194,6 +195,23 @@ pub fn notice(color: bool, message: &str) {
         message.to_string()
     };
     let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// One dim stderr line: running token totals, and the cost when the model's price is known.
+pub fn usage_summary(color: bool, totals: &UsageTotals, model: &str) {
+    if totals.requests == 0 {
+        return;
+    }
+    let mut line = format!(
+        "tokens: {} prompt + {} completion = {}",
+        totals.prompt_tokens,
+        totals.completion_tokens,
+        totals.total()
+    );
+    if let Some(cost) = totals.cost(model) {
+        line.push_str(&format!(" (~${cost:.4})"));
+    }
+    notice(color, &line);
 }
 
 /// The REPL's prompt and plain lines on stdout.

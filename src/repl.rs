@@ -51,5 +51,6 @@ pub async fn run(agent: &mut Agent, color: bool) -> Result<(), Error> {
             },
             _ = tokio::signal::ctrl_c() => render::notice(color, "\nInterrupted"),
         }
+        render::usage_summary(color, &agent.usage(), agent.model());
     }
 }
