@@ -1,4 +1,15 @@
-//! `write_file`: create or replace a whole file.
+//! `write_file`: create or replace a whole file, atomically.
+//!
+//! Owns [`atomic_write`], the one way the tools put bytes on disk: a temp file in the target's
+//! own directory, fsync, rename over the target, so a crash or a full disk never leaves a
+//! half-written file; an existing file keeps its permission bits and a symlink keeps pointing at
+//! the file it names. The original content is recorded in the session's `ChangeLog` before the
+//! write. This file deliberately does not merge, diff or check content: that is `edit_file`.
+
+use std::fs::Permissions;
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -32,20 +43,10 @@ impl Tool for WriteFile {
 
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
         let args: Args = parse_args(args)?;
-        let path = ctx.resolve(&args.file_path);
-        let original = std::fs::read(&path).ok();
-        let existed = original.is_some();
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| {
-                ToolError::failed(format!("cannot create {}: {e}", parent.display()))
-            })?;
-        }
-        ctx.record_change(&path, original);
-        std::fs::write(&path, &args.content)
-            .map_err(|e| ToolError::failed(format!("cannot write {}: {e}", path.display())))?;
-        let lines = args.content.lines().count();
-        let verb = if existed { "Replaced" } else { "Created" };
-        Ok(format!("{verb} {} ({lines} lines)", args.file_path))
+        let ctx = ctx.clone();
+        tokio::task::spawn_blocking(move || write(&args, &ctx))
+            .await
+            .map_err(|e| ToolError::failed(format!("write failed: {e}")))?
     }
 }
 
@@ -54,4 +55,231 @@ impl Tool for WriteFile {
 struct Args {
     file_path: String,
     content: String,
+}
+
+fn write(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
+    let shown = &args.file_path;
+    let path = ctx.resolve(shown);
+    if path.is_dir() {
+        return Err(ToolError::failed(format!(
+            "{shown} is a directory; give the path of a file inside it"
+        )));
+    }
+    let original = match std::fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        // A parent that is a file shows up as "not a directory"; create_dir_all explains it.
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => None,
+        Err(e) => return Err(ToolError::failed(io_message(shown, "read", &e))),
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            ToolError::failed(format!(
+                "cannot create the directory {}: {e}; check that no part of the path is a file",
+                parent.display()
+            ))
+        })?;
+    }
+    let existed = original.is_some();
+    ctx.record_change(&path, original);
+    atomic_write(&path, args.content.as_bytes())
+        .map_err(|e| ToolError::failed(io_message(shown, "write", &e)))?;
+    let lines = args.content.lines().count();
+    let verb = if existed { "Replaced" } else { "Created" };
+    let unit = if lines == 1 { "line" } else { "lines" };
+    Ok(format!("{verb} {shown} ({lines} {unit} written)"))
+}
+
+fn io_message(shown: &str, verb: &str, e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::PermissionDenied => format!("permission denied: cannot {verb} {shown}"),
+        _ => format!("cannot {verb} {shown}: {e}"),
+    }
+}
+
+/// Replaces `path`'s content with `bytes` so readers see the old file or the new one, never a
+/// mix: temp file beside the target, write, fsync, rename. An existing file keeps its mode; a
+/// new file gets 0o666 less the umask, as `open(2)` would give it. A symlink is followed, so
+/// the link stays and the file it points at changes.
+pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let target = follow_symlink(path);
+    let mode = match std::fs::metadata(&target) {
+        Ok(meta) => Some(meta.permissions()),
+        Err(e) if e.kind() == ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".corecoder-")
+        .suffix(".tmp")
+        .permissions(mode.clone().unwrap_or(Permissions::from_mode(0o666)))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    if let Some(mode) = mode {
+        // The umask may have narrowed the mode at creation; put the original bits back exactly.
+        tmp.as_file().set_permissions(mode)?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(&target).map_err(|e| e.error)?;
+    // Make the rename itself durable; a failure here does not undo the write, so ignore it.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The file a symlink finally names (even a dangling one), or `path` itself.
+fn follow_symlink(path: &Path) -> PathBuf {
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return path.to_path_buf();
+    }
+    std::fs::canonicalize(path).unwrap_or_else(|_| {
+        // Dangling link: write where it points, relative to the link's directory.
+        match std::fs::read_link(path) {
+            Ok(dest) if dest.is_absolute() => dest,
+            Ok(dest) => path.parent().map_or(dest.clone(), |p| p.join(&dest)),
+            Err(_) => path.to_path_buf(),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn ctx(dir: &Path) -> ToolContext {
+        ToolContext::new(dir.to_path_buf(), Arc::new(|_| {}))
+    }
+
+    async fn write_file(ctx: &ToolContext, path: &str, content: &str) -> Result<String, ToolError> {
+        WriteFile
+            .run(json!({"file_path": path, "content": content}), ctx)
+            .await
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[tokio::test]
+    async fn write_file_creates_a_file_and_its_parent_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let out = write_file(&c, "a/b/new.txt", "one\ntwo\n").await.unwrap();
+        assert_eq!(out, "Created a/b/new.txt (2 lines written)");
+        let written = std::fs::read_to_string(dir.path().join("a/b/new.txt")).unwrap();
+        assert_eq!(written, "one\ntwo\n");
+    }
+
+    #[tokio::test]
+    async fn write_file_says_replaced_for_an_existing_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("f.txt"), "old").unwrap();
+        let out = write_file(&ctx(dir.path()), "f.txt", "new").await.unwrap();
+        assert_eq!(out, "Replaced f.txt (1 line written)");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("f.txt")).unwrap(),
+            "new"
+        );
+    }
+
+    #[tokio::test]
+    async fn write_file_keeps_an_existing_files_permission_bits() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("run.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&script, Permissions::from_mode(0o751)).unwrap();
+        write_file(&ctx(dir.path()), "run.sh", "#!/bin/sh\necho hi\n")
+            .await
+            .unwrap();
+        assert_eq!(mode(&script), 0o751);
+    }
+
+    #[tokio::test]
+    async fn write_file_gives_a_new_file_ordinary_permissions_not_temp_file_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        write_file(&ctx(dir.path()), "n.txt", "x").await.unwrap();
+        let m = mode(&dir.path().join("n.txt"));
+        assert_eq!(m & 0o600, 0o600, "owner can read and write: {m:o}");
+        assert_eq!(m & 0o111, 0, "not executable: {m:o}");
+    }
+
+    #[tokio::test]
+    async fn write_file_records_the_original_content_before_writing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.txt"), "before").unwrap();
+        let c = ctx(dir.path());
+        write_file(&c, "old.txt", "after").await.unwrap();
+        write_file(&c, "old.txt", "later").await.unwrap();
+        write_file(&c, "fresh.txt", "x").await.unwrap();
+        let log = c.changes.lock().unwrap();
+        let originals = log.originals();
+        assert_eq!(
+            originals[&dir.path().join("old.txt")],
+            Some(b"before".to_vec())
+        );
+        assert_eq!(originals[&dir.path().join("fresh.txt")], None);
+    }
+
+    #[tokio::test]
+    async fn write_file_refuses_a_directory_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let err = write_file(&ctx(dir.path()), "sub", "x").await.unwrap_err();
+        assert!(err.to_string().contains("sub is a directory"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn write_file_reports_a_parent_that_is_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("plain"), "").unwrap();
+        let err = write_file(&ctx(dir.path()), "plain/x.txt", "x")
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot create the directory"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn write_file_leaves_no_temp_files_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        write_file(&c, "a.txt", "1").await.unwrap();
+        write_file(&c, "a.txt", "2").await.unwrap();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec!["a.txt"]);
+    }
+
+    #[tokio::test]
+    async fn write_file_through_a_symlink_changes_the_target_and_keeps_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.txt"), "old").unwrap();
+        std::os::unix::fs::symlink("real.txt", dir.path().join("link.txt")).unwrap();
+        write_file(&ctx(dir.path()), "link.txt", "new")
+            .await
+            .unwrap();
+        let link = std::fs::symlink_metadata(dir.path().join("link.txt")).unwrap();
+        assert!(link.file_type().is_symlink());
+        let real = std::fs::read_to_string(dir.path().join("real.txt")).unwrap();
+        assert_eq!(real, "new");
+    }
+
+    #[tokio::test]
+    async fn write_file_rejects_unknown_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = WriteFile
+            .run(json!({"path": "a", "content": "x"}), &ctx(dir.path()))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("unknown field `path`"), "{err}");
+    }
 }
