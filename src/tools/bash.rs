@@ -267,6 +267,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn cancelling_a_command_kills_its_whole_process_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let pidfile = dir.path().join("pid");
+        let cmd = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
+        let run = Bash.run(json!({ "command": cmd }), &c);
+        // Dropping the future is what a cancelled turn does.
+        assert!(
+            tokio::time::timeout(Duration::from_millis(500), run)
+                .await
+                .is_err()
+        );
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        let mut alive = true;
+        for _ in 0..50 {
+            // SAFETY: signal 0 only checks that the process exists.
+            alive = unsafe { libc::kill(pid, 0) } == 0 && !is_zombie(pid);
+            if !alive {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(!alive, "the background child {pid} survived the cancel");
+    }
+
+    fn is_zombie(pid: i32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+            .unwrap_or(true)
+    }
+
+    #[tokio::test]
+    async fn pushd_and_cd_dash_move_the_session_like_bash() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("x/y")).unwrap();
+        let c = ctx(dir.path());
+        bash(&c, "pushd x/y >/dev/null").await;
+        assert!(c.cwd().ends_with("x/y"));
+        bash(&c, "cd .. && cd - >/dev/null").await;
+        assert!(c.cwd().ends_with("x/y"), "{}", c.cwd().display());
+    }
+
+    #[tokio::test]
     async fn bash_rejects_arguments_that_do_not_fit() {
         let dir = tempfile::tempdir().unwrap();
         let err = Bash

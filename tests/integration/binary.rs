@@ -356,3 +356,88 @@ async fn piped_stdin_is_the_task_or_context_for_p() {
         "why does this fail?\n\n<stdin>\nerror: E0308 mismatched types\n\n</stdin>"
     );
 }
+
+#[tokio::test]
+async fn edit_file_end_to_end_keeps_crlf_and_reports_a_diff() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("app.py"), "def f():\r\n    return 1\r\n").expect("write");
+    let edit =
+        json!({"file_path": "app.py", "old_string": "return 1\n", "new_string": "return 2\n"});
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[("e1", "edit_file", edit)])),
+        Script::Sse(sse_text("Changed the return value.")),
+    ])
+    .await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "return 2"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("app.py")).expect("read"),
+        "def f():\r\n    return 2\r\n"
+    );
+    let result = server.requests()[1]
+        .messages()
+        .last()
+        .expect("tool result")
+        .text()
+        .to_string();
+    assert!(
+        result.contains("-    return 1") && result.contains("+    return 2"),
+        "{result}"
+    );
+}
+
+#[tokio::test]
+async fn a_sub_agent_end_to_end_works_in_its_own_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[(
+            "p1",
+            "agent",
+            json!({"task": "count the files"}),
+        )])),
+        Script::Sse(sse_tools(&[(
+            "s1",
+            "bash",
+            json!({"command": "echo 3 files"}),
+        )])),
+        Script::Sse(sse_text("There are 3 files.")),
+        Script::Sse(sse_text("The sub-agent counted 3 files.")),
+    ])
+    .await;
+    let run = corecoder(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "how many files?"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout, "The sub-agent counted 3 files.\n");
+    assert!(
+        run.stderr.contains("  ⏺ bash(echo 3 files)"),
+        "sub-agent tool lines are indented: {}",
+        run.stderr
+    );
+    let requests = server.requests();
+    let child = requests[1].messages();
+    assert_eq!(child.len(), 2, "system prompt and the task alone");
+    assert_eq!(child[1].text(), "count the files");
+    let child_tools: Vec<&str> = requests[1].body["tools"]
+        .as_array()
+        .expect("tools")
+        .iter()
+        .map(|t| t["function"]["name"].as_str().unwrap_or(""))
+        .collect();
+    assert!(!child_tools.contains(&"agent"), "no recursive sub-agents");
+    let parent_result = requests[3]
+        .messages()
+        .last()
+        .expect("result")
+        .text()
+        .to_string();
+    assert_eq!(parent_result, "[Sub-agent completed]\nThere are 3 files.");
+}
