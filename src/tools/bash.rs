@@ -3,7 +3,8 @@
 //! The command runs in its own process group with stdin closed; a timeout or a cancelled turn
 //! kills the whole group. The directory the shell ends in is learned from the shell itself (an
 //! EXIT trap writes `pwd -P` to a file), so `cd a && cd b`, `pushd`, `cd -` and subshells behave
-//! exactly as bash does. This file does not decide what is dangerous: `command_safety` does.
+//! exactly as bash does. Whether a command may run at all is `command_safety`'s decision,
+//! asked before anything starts.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,6 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
+use super::command_safety::{self, Verdict};
 use super::{Tool, ToolContext, ToolError, parse_args};
 
 const DEFAULT_TIMEOUT: u64 = 120;
@@ -51,6 +53,11 @@ impl Tool for Bash {
 
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
         let args: Args = parse_args(args)?;
+        if let Verdict::Blocked(reason) = command_safety::check(&args.command) {
+            return Err(ToolError::failed(format!(
+                "blocked by the safety gate: {reason}"
+            )));
+        }
         let timeout = args
             .timeout
             .unwrap_or(DEFAULT_TIMEOUT)
@@ -311,6 +318,20 @@ mod tests {
         assert!(c.cwd().ends_with("x/y"));
         bash(&c, "cd .. && cd - >/dev/null").await;
         assert!(c.cwd().ends_with("x/y"), "{}", c.cwd().display());
+    }
+
+    #[tokio::test]
+    async fn dangerous_commands_are_blocked_before_they_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let marker = dir.path().join("ran");
+        let cmd = format!("touch {} && rm -rf /", marker.display());
+        let err = Bash.run(json!({ "command": cmd }), &c).await.unwrap_err();
+        assert!(
+            err.to_string().starts_with("blocked by the safety gate: "),
+            "{err}"
+        );
+        assert!(!marker.exists(), "nothing of a blocked command runs");
     }
 
     #[tokio::test]

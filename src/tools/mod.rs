@@ -5,10 +5,12 @@
 //! working directory, the files changed so far) lives in `ToolContext`, never in a global.
 
 pub mod bash;
+pub mod command_safety;
 pub mod edit_file;
 pub mod glob;
 pub mod grep;
 pub mod read_file;
+pub mod shell_words;
 pub mod subagent;
 pub mod write_file;
 

@@ -1,0 +1,114 @@
+//! Commands that run another command per item or elsewhere: `xargs`, `find -exec` /
+//! `-delete`, and `ssh host command`. Each re-enters the checker one level deeper.
+
+use super::dispatch::join;
+use super::paths::{resolve, root_kind};
+use super::rules::{self, DELETE};
+use super::{Arg, Check, Checker, Flow};
+
+impl Checker {
+    /// `xargs [flags] cmd args`: the command gets the words of stdin when they are known.
+    pub(super) fn xargs(&mut self, args: &[Arg], stdin: &Flow) -> Check<Flow> {
+        let mut replace = None;
+        let mut i = 1;
+        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+            if !a.starts_with('-') {
+                break;
+            }
+            i += 1;
+            match a {
+                "--" => break,
+                "-I" => {
+                    replace = args.get(i).map(|a| a.text.clone());
+                    i += 1;
+                }
+                _ if a.starts_with("-I") => replace = Some(a[2..].to_string()),
+                "-i" | "--replace" => replace = Some("{}".to_string()),
+                "-n" | "-L" | "-P" | "-s" | "-d" | "-E" | "-a" => i += 1,
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = stdin
+            .text
+            .as_deref()
+            .map_or(Vec::new(), |t| t.split_whitespace().collect());
+        let mut command: Vec<Arg> = args.iter().skip(i).cloned().collect();
+        match replace {
+            Some(r) => {
+                let value = words.first().copied().unwrap_or_default();
+                for arg in &mut command {
+                    arg.text = arg.text.replace(&r, value);
+                }
+            }
+            None => command.extend(words.iter().map(|w| Arg::new(w))),
+        }
+        if stdin.text.is_none() && stdin != &Flow::default() {
+            // Unknown words that carry what stdin carried (downloaded, secret…).
+            command.push(Arg {
+                text: "$(…)".to_string(),
+                flow: stdin.taint(),
+            });
+        }
+        self.nested_run(command, &stdin.taint())
+    }
+
+    /// `find ROOTS… -delete` and `-exec CMD {} ;`, with `{}` standing for each root.
+    pub(super) fn find(&mut self, args: &[Arg]) -> Check<Flow> {
+        let texts: Vec<&str> = args.iter().skip(1).map(|a| a.text.as_str()).collect();
+        let roots: Vec<&str> = texts
+            .iter()
+            .copied()
+            .filter(|t| !matches!(*t, "-H" | "-L" | "-P"))
+            .take_while(|t| !t.starts_with('-') && !matches!(*t, "(" | "!"))
+            .collect();
+        let roots = if roots.is_empty() { vec!["."] } else { roots };
+        let cwd = self.cwd.clone();
+        let dangerous = roots
+            .iter()
+            .find(|r| root_kind(&resolve(r, cwd.as_deref())).is_some());
+        let mut i = 0;
+        while let Some(t) = texts.get(i) {
+            i += 1;
+            if *t == "-delete" {
+                if let Some(root) = dangerous {
+                    return Err(rules::reason(DELETE, root));
+                }
+            } else if matches!(*t, "-exec" | "-execdir" | "-ok" | "-okdir") {
+                let end = texts[i..].iter().position(|t| *t == ";" || *t == "+");
+                let end = end.map_or(texts.len(), |e| i + e);
+                for root in &roots {
+                    let command = texts[i..end]
+                        .iter()
+                        .map(|t| Arg::new(&t.replace("{}", root)))
+                        .collect();
+                    self.nested_run(command, &Flow::default())?;
+                }
+                i = end;
+            }
+        }
+        Ok(Flow::default())
+    }
+
+    /// `ssh [flags] host command…`: the remote command is shell too.
+    pub(super) fn ssh(&mut self, args: &[Arg]) -> Check<Flow> {
+        let mut i = 1;
+        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+            if !a.starts_with('-') {
+                break;
+            }
+            i += 1;
+            if a.len() == 2 && "bcDEeFIiJLlmOopQRSWw".contains(&a[1..]) {
+                i += 1;
+            }
+        }
+        self.code(&join(args.get(i + 1..).unwrap_or_default()))?;
+        Ok(Flow::default())
+    }
+
+    fn nested_run(&mut self, command: Vec<Arg>, stdin: &Flow) -> Check<Flow> {
+        self.enter()?;
+        let out = self.run(command, stdin)?;
+        self.depth -= 1;
+        Ok(out)
+    }
+}
