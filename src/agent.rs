@@ -32,10 +32,13 @@ pub enum AgentEvent {
         has_tool_calls: bool,
     },
     ToolStarted {
+        id: String,
         name: String,
-        summary: String,
+        /// The call's arguments as the model sent them (JSON text).
+        arguments: String,
     },
     ToolFinished {
+        id: String,
         name: String,
         output: String,
         is_error: bool,
@@ -50,12 +53,17 @@ pub enum AgentEvent {
         reason: String,
     },
     Usage(Usage),
+    /// A model request was sent; nothing has arrived yet.
+    Thinking,
     /// An event of a sub-agent, shown indented.
     SubAgent(Box<AgentEvent>),
 }
 
 /// Where events go. Shared with tools (a sub-agent forwards its events through it).
 pub type EventSink = Arc<dyn Fn(AgentEvent) + Send + Sync>;
+
+/// Called with the whole history each time a round has been appended (sessions autosave).
+pub type RoundHook = Box<dyn FnMut(&[Message]) + Send + Sync>;
 
 /// How a turn ended when the model could be reached.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,6 +85,7 @@ pub struct Agent {
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     replies: u64,
+    on_round: Option<RoundHook>,
 }
 
 impl Agent {
@@ -99,6 +108,7 @@ impl Agent {
             ctx,
             usage: Arc::default(),
             replies: 0,
+            on_round: None,
         }
     }
 
@@ -110,6 +120,11 @@ impl Agent {
     /// Shares token totals with another agent (a sub-agent adds to its parent's).
     pub fn with_usage(mut self, usage: Arc<Mutex<UsageTotals>>) -> Self {
         self.usage = usage;
+        self
+    }
+
+    pub fn with_round_hook(mut self, hook: RoundHook) -> Self {
+        self.on_round = Some(hook);
         self
     }
 
@@ -134,6 +149,10 @@ impl Agent {
         self.llm.model()
     }
 
+    pub fn tool_names(&self) -> Vec<&'static str> {
+        self.toolbox.names()
+    }
+
     fn emit(&self, event: AgentEvent) {
         (self.ctx.events)(event);
     }
@@ -155,6 +174,7 @@ impl Agent {
                     reply.text
                 };
                 self.messages.push(Message::assistant(text.clone()));
+                self.round_done();
                 return Ok(TurnOutcome::Done {
                     text,
                     rounds: round,
@@ -169,10 +189,17 @@ impl Agent {
             for (call, result) in reply.tool_calls.iter().zip(results) {
                 self.messages.push(Message::tool(call.id.clone(), result));
             }
+            self.round_done();
         }
         Ok(TurnOutcome::RoundLimit {
             rounds: self.max_rounds,
         })
+    }
+
+    fn round_done(&mut self) {
+        if let Some(hook) = self.on_round.as_mut() {
+            hook(&self.messages);
+        }
     }
 
     /// Compacts the history now, whatever its size would otherwise call for (`/compact`).
@@ -215,6 +242,7 @@ impl Agent {
 
     /// One model request; deltas are forwarded as events while they stream.
     async fn ask(&mut self) -> Result<crate::llm::Reply, LlmError> {
+        self.emit(AgentEvent::Thinking);
         let events = self.ctx.events.clone();
         let mut sink = move |ev: StreamEvent| {
             events(match ev {
@@ -252,8 +280,9 @@ impl Agent {
         let mut set = JoinSet::new();
         for (i, call) in calls.iter().enumerate() {
             self.emit(AgentEvent::ToolStarted {
+                id: call.id.clone(),
                 name: call.function.name.clone(),
-                summary: summarize_args(&call.function.arguments),
+                arguments: call.function.arguments.clone(),
             });
             let tool = self.toolbox.get(&call.function.name);
             let names = self.toolbox.names();
@@ -274,6 +303,7 @@ impl Agent {
                 let (output, is_error) =
                     r.unwrap_or_else(|| ("Error: the tool stopped unexpectedly".to_string(), true));
                 self.emit(AgentEvent::ToolFinished {
+                    id: call.id.clone(),
                     name: call.function.name.clone(),
                     output: output.clone(),
                     is_error,

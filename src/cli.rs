@@ -2,7 +2,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use clap::{ArgAction, Parser};
+use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 use crate::config::{ENV_VARS, Overrides};
 use crate::error::Error;
@@ -19,6 +19,8 @@ pub const MAX_STDIN: usize = 1 << 20;
     after_help = after_help()
 )]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Run one task non-interactively, print the answer, and exit
     #[arg(short = 'p', long = "prompt", value_name = "TASK")]
     pub prompt: Option<String>,
@@ -31,9 +33,52 @@ pub struct Cli {
     /// API key [env: CORECODER_API_KEY | OPENAI_API_KEY | DEEPSEEK_API_KEY]
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
+    /// Output of a one-shot run: text, one JSON object at the end, or JSON lines as it happens
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
+    pub output_format: OutputFormat,
+    /// Most model rounds per turn [env: CORECODER_MAX_ROUNDS; default: 50]
+    #[arg(long, value_name = "N", value_parser = positive)]
+    pub max_rounds: Option<usize>,
+    /// Resume a saved session by id (also one written by CoreCoder)
+    #[arg(short = 'r', long, value_name = "ID")]
+    pub resume: Option<String>,
+    /// Resume the newest session of this directory
+    #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
+    pub continue_session: bool,
     /// Print the version
     #[arg(short = 'v', long, action = ArgAction::Version)]
     version: Option<bool>,
+}
+
+/// Subcommands that do something other than run the agent.
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum Command {
+    /// Show what the dangerous-command gate does with COMMAND: prints `allowed` (exit 0) or
+    /// `blocked: <reason>` (exit 1)
+    CheckCommand {
+        /// The shell command to check, as one argument
+        command: String,
+    },
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+    StreamJson,
+}
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n > 0 => Ok(n),
+        _ => Err(format!("expected a positive whole number, got {s:?}")),
+    }
 }
 
 fn after_help() -> String {
@@ -63,6 +108,7 @@ impl Cli {
             model: self.model.clone(),
             base_url: self.base_url.clone(),
             api_key: self.api_key.clone(),
+            max_rounds: self.max_rounds,
         }
     }
 

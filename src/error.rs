@@ -21,6 +21,8 @@ pub enum Error {
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
+    Session(#[from] crate::session::SessionError),
+    #[error("{0}")]
     Usage(String),
     #[error("stopped after {0} rounds without a final answer (raise the limit or split the task)")]
     RoundLimit(usize),
@@ -34,7 +36,7 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::RoundLimit(_) => exit::ROUND_LIMIT,
             Error::Interrupted => exit::INTERRUPTED,
-            Error::Config(_) | Error::Llm(_) | Error::Io(_) => exit::ERROR,
+            Error::Config(_) | Error::Llm(_) | Error::Io(_) | Error::Session(_) => exit::ERROR,
         }
     }
 }

@@ -5,8 +5,10 @@
 //! - [`llm`]: the `Llm` seam, the streaming HTTP client, the pure SSE decoder and assembler;
 //! - [`context`]: the three-layer context manager;
 //! - [`tools`]: the `Tool` seam and the seven tools;
-//! - [`config`], [`cli`], [`prompt`], [`message`], [`error`]: the edges;
-//! - [`render`]: the only module that prints.
+//! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
+//!   session, its autosave and what slash commands do;
+//! - [`config`], [`cli`], [`prompt`], [`message`], [`error`], [`diff`], [`slash`]: the edges;
+//! - [`render`] and [`repl`]: the only modules that print.
 //!
 //! # Invariants
 //! - Every loop that calls the model has a visible bound: 50 rounds for the agent, 20 for a
@@ -26,28 +28,37 @@ pub mod agent;
 pub mod cli;
 pub mod config;
 pub mod context;
+pub mod diff;
 pub mod error;
 pub mod llm;
 pub mod message;
 pub mod prompt;
 pub mod render;
 pub mod repl;
+pub mod session;
+pub mod session_run;
+pub mod slash;
 pub mod tools;
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use crate::agent::{Agent, EventSink};
+use crate::agent::Agent;
 use crate::config::Config;
 use crate::context::ContextManager;
 use crate::llm::openai::{ClientSettings, OpenAiClient};
+use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
 use crate::tools::subagent::SubAgent;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
-/// the client and the token totals), the system prompt with the project's `AGENTS.md`.
-pub fn build_agent(config: &Config, cwd: PathBuf, events: EventSink) -> Result<Agent, LlmError> {
+/// the client and the token totals), the system prompt with the project's `AGENTS.md`. The
+/// tool context and the totals are passed in so a rebuilt agent (`/model`) keeps them.
+pub fn build_agent(
+    config: &Config,
+    ctx: ToolContext,
+    usage: Arc<Mutex<UsageTotals>>,
+) -> Result<Agent, LlmError> {
     let llm: Arc<dyn Llm> = Arc::new(OpenAiClient::new(ClientSettings {
         base_url: config.base_url.clone(),
         api_key: config.api_key.clone(),
@@ -56,9 +67,9 @@ pub fn build_agent(config: &Config, cwd: PathBuf, events: EventSink) -> Result<A
         temperature: config.temperature,
         idle_timeout: config.stream_timeout,
     })?);
+    let cwd = ctx.cwd();
     let instructions = prompt::load_instructions(&cwd);
     let basic = Toolbox::basic();
-    let usage = Arc::default();
     let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref());
     let sub = SubAgent::new(
         llm.clone(),
@@ -69,7 +80,6 @@ pub fn build_agent(config: &Config, cwd: PathBuf, events: EventSink) -> Result<A
     );
     let toolbox = basic.with(Arc::new(sub));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref());
-    let ctx = ToolContext::new(cwd, events);
     Ok(Agent::new(
         llm,
         toolbox,
@@ -77,5 +87,6 @@ pub fn build_agent(config: &Config, cwd: PathBuf, events: EventSink) -> Result<A
         ContextManager::new(config.max_context),
         ctx,
     )
-    .with_usage(usage))
+    .with_usage(usage)
+    .with_max_rounds(config.max_rounds))
 }

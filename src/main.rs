@@ -1,19 +1,36 @@
-//! Process entry: parse the command line, build the runtime and the agent, run the mode, and
+//! Process entry: parse the command line, build the runtime and the session, run the mode, and
 //! map the outcome to an exit code. Everything else lives in the library.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
-use corecoder::cli::{Cli, Mode};
-use corecoder::config::{self, Config};
+use corecoder::cli::{Cli, Command, Mode, OutputFormat};
+use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::error::{Error, exit};
+use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer};
+use corecoder::session::SessionStore;
+use corecoder::session_run::{Resume, SessionRun};
+use corecoder::tools::command_safety::{self, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let env = |k: &str| std::env::var(k).ok();
     let color = render::use_color(&env);
+    match &cli.command {
+        Some(Command::CheckCommand { command }) => return check_command(command),
+        Some(Command::Completions { shell }) => {
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(*shell, &mut Cli::command(), "corecoder", &mut out);
+            let _ = out.flush();
+            return ExitCode::from(exit::OK);
+        }
+        None => {}
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -24,7 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match runtime.block_on(run(cli, color)) {
+    match run(&cli, color, &runtime) {
         Ok(()) => ExitCode::from(exit::OK),
         Err(Error::Interrupted) => {
             render::notice(color, "Interrupted");
@@ -37,25 +54,127 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli, color: bool) -> Result<(), Error> {
-    let cwd = std::env::current_dir()?;
-    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-    let env = config::layered_env(|k| std::env::var(k).ok(), &cwd, home.as_deref())?;
-    let config = Config::load(&cli.overrides(), &env)?;
-    let mode = cli.mode()?;
-    let mut agent = corecoder::build_agent(&config, cwd, Renderer::new(color).into_sink())?;
-    match mode {
-        Mode::Repl => corecoder::repl::run(&mut agent, color).await,
-        Mode::OneShot(prompt) => {
-            let outcome = tokio::select! {
-                outcome = agent.run_turn(&prompt) => outcome,
-                _ = tokio::signal::ctrl_c() => Err(Error::Interrupted)?,
-            };
-            render::usage_summary(color, &agent.usage(), agent.model());
-            match outcome? {
-                TurnOutcome::Done { .. } => Ok(()),
-                TurnOutcome::RoundLimit { rounds } => Err(Error::RoundLimit(rounds)),
-            }
+/// `corecoder check-command CMD`: what the dangerous-command gate does with CMD.
+fn check_command(command: &str) -> ExitCode {
+    match command_safety::check(command) {
+        Verdict::Allowed => {
+            render::plain("allowed\n");
+            ExitCode::from(exit::OK)
         }
+        Verdict::Blocked(reason) => {
+            render::plain(&format!("blocked: {reason}\n"));
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), Error> {
+    let cwd = std::env::current_dir()?;
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let env = config::layered_env(|k| std::env::var(k).ok(), &cwd, home.as_deref())?;
+    let files = ConfigFiles::discover(&cwd, home.as_deref())?;
+    let config = Config::load(&cli.overrides(), &env, &files)?;
+    let mode = cli.mode()?;
+    let store = SessionStore::new(
+        home.unwrap_or_else(|| cwd.clone())
+            .join(".corecoder/sessions"),
+    );
+    let resume = match (&cli.resume, cli.continue_session) {
+        (Some(id), _) => Resume::Id(id.clone()),
+        (None, true) => Resume::Latest,
+        (None, false) => Resume::Fresh,
+    };
+    let format = match mode {
+        Mode::Repl => OutputFormat::Text,
+        Mode::OneShot(_) => cli.output_format,
+    };
+    let events = match format {
+        OutputFormat::Text => Renderer::new(color).into_sink(),
+        OutputFormat::Json => json::silent_sink(),
+        OutputFormat::StreamJson => json::stream_sink(),
+    };
+    let model_flag = cli.model.is_some();
+    let mut session = runtime.block_on(async {
+        SessionRun::start(
+            config,
+            cwd.clone(),
+            events,
+            store,
+            &resume,
+            model_flag,
+            color,
+        )
+    })?;
+    match mode {
+        Mode::Repl => {
+            let history =
+                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".corecoder_history"));
+            corecoder::repl::run(runtime, &mut session, history)
+        }
+        Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
+    }
+}
+
+fn one_shot(
+    runtime: &tokio::runtime::Runtime,
+    session: &mut SessionRun,
+    prompt: &str,
+    format: OutputFormat,
+    cwd: &std::path::Path,
+) -> Result<(), Error> {
+    let started = Instant::now();
+    if format == OutputFormat::StreamJson {
+        let tools = session.agent.tool_names();
+        json::init(
+            &session.session_id(),
+            session.agent.model(),
+            &cwd.display().to_string(),
+            &tools,
+        );
+    }
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = session.agent.run_turn(prompt) => outcome.map_err(Error::from),
+            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+        }
+    });
+    session.autosave();
+    let usage = session.agent.usage();
+    if format == OutputFormat::Text {
+        render::usage_summary(session.color, &usage, session.agent.model());
+        return match outcome? {
+            TurnOutcome::Done { .. } => Ok(()),
+            TurnOutcome::RoundLimit { rounds } => Err(Error::RoundLimit(rounds)),
+        };
+    }
+    let (result, subtype, rounds, error) = match outcome {
+        Ok(TurnOutcome::Done { text, rounds }) => (text, "success", rounds, None),
+        Ok(TurnOutcome::RoundLimit { rounds }) => {
+            let e = Error::RoundLimit(rounds);
+            (e.to_string(), "round_limit", rounds, Some(e))
+        }
+        Err(e) => {
+            let subtype = if matches!(e, Error::Interrupted) {
+                "interrupted"
+            } else {
+                "error"
+            };
+            (e.to_string(), subtype, 0, Some(e))
+        }
+    };
+    json::result(&RunResult {
+        result,
+        is_error: error.is_some(),
+        subtype,
+        rounds,
+        usage,
+        cost_usd: usage.cost(session.agent.model()),
+        session_id: session.session_id(),
+        duration_ms: started.elapsed().as_millis(),
+    });
+    match error {
+        // The result object already told the caller; only the exit code remains to say it.
+        Some(e) => Err(e),
+        None => Ok(()),
     }
 }

@@ -1,56 +1,157 @@
-//! A plain line-based interactive loop: one line is one message, Ctrl-C cancels the running
-//! turn (the history stays valid), Ctrl-D or `quit` exits.
+//! The interactive loop (rustyline): read a message or a slash command, run the turn, repeat.
+//!
+//! Enter sends; Alt-Enter, Esc-Enter and Ctrl-J insert a newline; pasted text arrives whole
+//! (bracketed paste). Ctrl-C while a turn runs cancels it (the agent's history stays valid);
+//! Ctrl-C clears a typed line, and at an empty prompt a second Ctrl-C within 2 s leaves, as does
+//! Ctrl-D. The editor runs on this thread; each turn runs on the runtime.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
-use crate::agent::{Agent, TurnOutcome};
+use rustyline::completion::Completer;
+use rustyline::error::ReadlineError;
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::history::FileHistory;
+use rustyline::validate::Validator;
+use rustyline::{
+    Cmd, ConditionalEventHandler, Context, Editor, Event, EventContext, EventHandler, Helper,
+    KeyCode, KeyEvent, Modifiers, Movement, RepeatCount,
+};
+
+use crate::agent::TurnOutcome;
 use crate::error::Error;
 use crate::render;
+use crate::session_run::SessionRun;
+use crate::slash::{self, SlashCommand};
 
-pub async fn run(agent: &mut Agent, color: bool) -> Result<(), Error> {
-    render::notice(
-        color,
-        &format!(
-            "corecoder {} · model {} · Ctrl-C cancels a turn, Ctrl-D or `quit` exits",
-            env!("CARGO_PKG_VERSION"),
-            agent.model()
-        ),
-    );
-    loop {
-        render::prompt("You > ");
-        let line = tokio::task::spawn_blocking(|| {
-            let mut line = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut line)
-                .map(|n| (n, line))
-        })
-        .await
-        .map_err(|e| Error::Io(std::io::Error::other(e)))??;
-        let (read, line) = line;
-        if read == 0 {
-            render::prompt("\n");
-            return Ok(());
+/// Tab completion of slash commands.
+struct SlashHelper;
+
+impl Completer for SlashHelper {
+    type Candidate = String;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<String>)> {
+        let typed = &line[..pos];
+        Ok((
+            0,
+            slash::complete(typed)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
+        ))
+    }
+}
+
+impl Hinter for SlashHelper {
+    type Hint = String;
+}
+impl Highlighter for SlashHelper {}
+impl Validator for SlashHelper {}
+impl Helper for SlashHelper {}
+
+/// Ctrl-C clears a typed line; only at an empty prompt does it reach us as an interrupt.
+struct ClearOrInterrupt;
+
+impl ConditionalEventHandler for ClearOrInterrupt {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+        if ctx.line().is_empty() {
+            Some(Cmd::Interrupt)
+        } else {
+            Some(Cmd::Kill(Movement::WholeBuffer))
         }
-        let input = line.trim();
-        match input {
-            "" => continue,
-            "quit" | "exit" | "/quit" | "/exit" => return Ok(()),
-            _ if input.starts_with('/') => {
-                render::notice(color, &format!("unknown command: {input}"));
+    }
+}
+
+fn editor() -> Result<Editor<SlashHelper, FileHistory>, Error> {
+    let config = rustyline::Config::builder()
+        .auto_add_history(false)
+        .bracketed_paste(true)
+        .build();
+    let mut rl = Editor::with_config(config).map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    rl.set_helper(Some(SlashHelper));
+    for key in [
+        KeyEvent(KeyCode::Enter, Modifiers::ALT),
+        KeyEvent::ctrl('J'),
+    ] {
+        rl.bind_sequence(key, EventHandler::Simple(Cmd::Newline));
+    }
+    rl.bind_sequence(
+        KeyEvent::ctrl('C'),
+        EventHandler::Conditional(Box::new(ClearOrInterrupt)),
+    );
+    Ok(rl)
+}
+
+/// Runs the loop until the person leaves.
+pub fn run(
+    runtime: &tokio::runtime::Runtime,
+    run: &mut SessionRun,
+    history: Option<PathBuf>,
+) -> Result<(), Error> {
+    let mut rl = editor()?;
+    if let Some(path) = &history {
+        let _ = rl.load_history(path);
+    }
+    let color = run.color;
+    render::banner(color, run);
+    let mut last_interrupt: Option<Instant> = None;
+    loop {
+        let line = match rl.readline("You > ") {
+            Ok(line) => line,
+            Err(ReadlineError::Interrupted) => {
+                if last_interrupt.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {
+                    return Ok(());
+                }
+                last_interrupt = Some(Instant::now());
+                render::notice(color, "(press Ctrl-C again to leave, or Ctrl-D)");
                 continue;
             }
-            _ => {}
+            Err(ReadlineError::Eof) => return Ok(()),
+            Err(e) => return Err(Error::Io(std::io::Error::other(e))),
+        };
+        last_interrupt = None;
+        let input = line.trim();
+        if input.is_empty() {
+            continue;
         }
-        tokio::select! {
-            outcome = agent.run_turn(input) => match outcome {
-                Ok(TurnOutcome::Done { .. }) => {}
-                Ok(TurnOutcome::RoundLimit { rounds }) => render::error(color, &Error::RoundLimit(rounds).to_string()),
-                Err(e) => render::error(color, &e.to_string()),
-            },
-            _ = tokio::signal::ctrl_c() => render::notice(color, "\nInterrupted"),
+        let _ = rl.add_history_entry(input);
+        if let Some(path) = &history {
+            let _ = rl.append_history(path);
         }
-        render::usage_summary(color, &agent.usage(), agent.model());
+        match slash::parse(input) {
+            Some(Ok(SlashCommand::Quit)) => return Ok(()),
+            Some(Ok(cmd)) => runtime.block_on(run.command(cmd)),
+            Some(Err(msg)) => render::notice(color, msg.as_str()),
+            None => turn(runtime, run, input),
+        }
     }
+}
+
+/// One turn, cancellable with Ctrl-C; the outcome is reported, never fatal to the loop.
+fn turn(runtime: &tokio::runtime::Runtime, run: &mut SessionRun, input: &str) {
+    let color = run.color;
+    let before = run.agent.usage();
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = run.agent.run_turn(input) => Some(outcome),
+            _ = tokio::signal::ctrl_c() => None,
+        }
+    });
+    match outcome {
+        None => render::notice(color, "Interrupted"),
+        Some(Ok(TurnOutcome::Done { .. })) => {}
+        Some(Ok(TurnOutcome::RoundLimit { rounds })) => {
+            render::error(color, &Error::RoundLimit(rounds).to_string());
+        }
+        Some(Err(e)) => render::error(color, &e.to_string()),
+    }
+    run.autosave();
+    render::turn_usage(color, &before, &run.agent.usage(), run.agent.model());
 }

@@ -7,8 +7,11 @@
 //! stdout at all. Write errors (a closed pipe) are ignored, never a panic.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod json;
+
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::agent::{AgentEvent, EventSink};
 use crate::llm::usage::UsageTotals;
@@ -17,9 +20,13 @@ const DIM: &str = "\x1b[2m";
 const RED: &str = "\x1b[31m";
 const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
+const BOLD: &str = "\x1b[1m";
 
 pub struct Renderer {
     color: bool,
+    /// What we are waiting for, and since when: drives the spinner.
+    busy: Option<(String, Instant)>,
+    spinner_shown: bool,
     stream_stdout: bool,
     held: String,
     /// Where the cursor is after the last stdout write: mid-line or not.
@@ -38,6 +45,8 @@ impl Renderer {
     pub fn new(color: bool) -> Self {
         Renderer {
             color,
+            busy: None,
+            spinner_shown: false,
             stream_stdout: std::io::stdout().is_terminal(),
             held: String::new(),
             stdout_mid_line: false,
@@ -45,15 +54,50 @@ impl Renderer {
         }
     }
 
-    /// A sink that feeds this renderer from any task.
+    /// A sink that feeds this renderer from any task. On a colour terminal a small thread
+    /// redraws the spinner; it only ever writes the line the spinner owns.
     pub fn into_sink(self) -> EventSink {
+        let spin = self.color;
         let shared = Arc::new(Mutex::new(self));
+        if spin {
+            let ticker = Arc::downgrade(&shared);
+            std::thread::spawn(move || {
+                while let Some(r) = ticker.upgrade() {
+                    r.lock().unwrap_or_else(PoisonError::into_inner).tick();
+                    drop(r);
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+            });
+        }
         Arc::new(move |ev| {
             shared
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .handle(&ev, 0)
         })
+    }
+
+    /// Redraws the spinner line when something has been pending for half a second.
+    fn tick(&mut self) {
+        const FRAMES: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+        let Some((label, since)) = &self.busy else {
+            return;
+        };
+        let elapsed = since.elapsed();
+        if elapsed < Duration::from_millis(500) {
+            return;
+        }
+        let frame = FRAMES[(elapsed.as_millis() / 100) as usize % FRAMES.len()];
+        let line = format!("{frame} {label} {}s", elapsed.as_secs());
+        let _ = write!(std::io::stderr(), "\r\x1b[2K{}", self.paint(DIM, &line));
+        self.spinner_shown = true;
+    }
+
+    fn clear_spinner(&mut self) {
+        if self.spinner_shown {
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+            self.spinner_shown = false;
+        }
     }
 
     fn paint(&self, style: &str, text: &str) -> String {
@@ -73,8 +117,13 @@ impl Renderer {
 
     pub fn handle(&mut self, ev: &AgentEvent, depth: usize) {
         let indent = "  ".repeat(depth);
+        self.clear_spinner();
         match ev {
+            AgentEvent::Thinking if depth == 0 => {
+                self.busy = Some(("thinking".to_string(), Instant::now()));
+            }
             AgentEvent::Text(t) if depth == 0 => {
+                self.busy = None;
                 self.close_reasoning();
                 if self.stream_stdout {
                     let mut out = std::io::stdout().lock();
@@ -86,6 +135,7 @@ impl Renderer {
                 }
             }
             AgentEvent::Reasoning(r) if depth == 0 => {
+                self.busy = None;
                 self.reasoning_open = true;
                 let _ = write!(std::io::stderr(), "{}", self.paint(DIM, r));
             }
@@ -101,6 +151,7 @@ impl Renderer {
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, note));
             }
             AgentEvent::ReplyDone { has_tool_calls } if depth == 0 => {
+                self.busy = None;
                 self.close_reasoning();
                 let held = std::mem::take(&mut self.held);
                 if *has_tool_calls {
@@ -118,10 +169,16 @@ impl Renderer {
                 }
                 let _ = std::io::stdout().flush();
             }
-            AgentEvent::ToolStarted { name, summary } => {
+            AgentEvent::ToolStarted {
+                name, arguments, ..
+            } => {
+                let summary = crate::agent::summarize_args(arguments);
                 self.close_reasoning();
                 let line = format!("{indent}⏺ {name}({summary})");
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));
+                if depth == 0 {
+                    self.busy = Some((format!("running {name}"), Instant::now()));
+                }
             }
             AgentEvent::ToolFinished {
                 output, is_error, ..
@@ -163,6 +220,7 @@ impl Renderer {
             | AgentEvent::Reasoning(_)
             | AgentEvent::Discarded
             | AgentEvent::ReplyDone { .. }
+            | AgentEvent::Thinking
             | AgentEvent::Usage(_) => {}
         }
     }
@@ -199,9 +257,12 @@ pub fn notice(color: bool, message: &str) {
 
 /// One dim stderr line: running token totals, and the cost when the model's price is known.
 pub fn usage_summary(color: bool, totals: &UsageTotals, model: &str) {
-    if totals.requests == 0 {
-        return;
+    if totals.requests > 0 {
+        notice(color, &totals_line(totals, model));
     }
+}
+
+fn totals_line(totals: &UsageTotals, model: &str) -> String {
     let mut line = format!(
         "tokens: {} prompt + {} completion = {}",
         totals.prompt_tokens,
@@ -211,7 +272,75 @@ pub fn usage_summary(color: bool, totals: &UsageTotals, model: &str) {
     if let Some(cost) = totals.cost(model) {
         line.push_str(&format!(" (~${cost:.4})"));
     }
+    line
+}
+
+/// `/tokens`: the running totals (and cost) on stdout.
+pub fn totals(color: bool, totals: &UsageTotals, model: &str) {
+    let _ = color;
+    plain(&format!("{}\n", totals_line(totals, model)));
+}
+
+/// After a REPL turn: this turn's tokens, the running total, the cost so far when known.
+pub fn turn_usage(color: bool, before: &UsageTotals, after: &UsageTotals, model: &str) {
+    if after.requests == before.requests {
+        return;
+    }
+    let turn = after.total().saturating_sub(before.total());
+    let mut line = format!("{turn} tokens this turn · {} in total", after.total());
+    if let Some(cost) = after.cost(model) {
+        line.push_str(&format!(" · ~${cost:.4}"));
+    }
     notice(color, &line);
+}
+
+/// The REPL's greeting.
+pub fn banner(color: bool, run: &crate::session_run::SessionRun) {
+    let mut line = format!(
+        "corecoder {} · model {}",
+        env!("CARGO_PKG_VERSION"),
+        run.config.model
+    );
+    if run.config.base_url != crate::config::DEFAULT_BASE_URL {
+        line.push_str(&format!(" · {}", run.config.base_url));
+    }
+    line.push_str(" · /help for commands");
+    let text = if color {
+        format!("{BOLD}{line}{RESET}")
+    } else {
+        line
+    };
+    let _ = writeln!(std::io::stderr(), "{text}");
+    let resumed = run.resumed_messages();
+    if resumed > 0 {
+        notice(
+            color,
+            &format!("Resumed session {} ({resumed} messages)", run.session_id()),
+        );
+    }
+}
+
+/// `/sessions`: newest first, with model, time and first prompt.
+pub fn sessions(color: bool, list: &[crate::session::SessionSummary]) {
+    if list.is_empty() {
+        notice(color, "No saved sessions.");
+        return;
+    }
+    let mut out = String::new();
+    for s in list {
+        out.push_str(&format!(
+            "  {}  ({}, {})  {}\n",
+            s.id, s.model, s.saved_at, s.preview
+        ));
+    }
+    plain(&out);
+}
+
+/// Text for the person on stdout, as is.
+pub fn plain(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 /// The REPL's prompt and plain lines on stdout.

@@ -12,7 +12,6 @@
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use similar::TextDiff;
 
 use super::write_file::atomic_write;
 use super::{Tool, ToolContext, ToolError, parse_args};
@@ -175,11 +174,7 @@ fn numbered(text: &str, first: usize, last: usize) -> String {
 
 /// A unified diff of the edit, cut at a line boundary past 3,000 characters.
 pub fn unified_diff(shown: &str, before: &str, after: &str) -> String {
-    let diff = TextDiff::from_lines(before, after)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{shown}"), &format!("b/{shown}"))
-        .to_string();
+    let diff = crate::diff::unified(before, after, shown);
     if diff.len() <= MAX_DIFF {
         return diff.trim_end().to_string();
     }

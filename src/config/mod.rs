@@ -1,0 +1,335 @@
+//! Configuration: flags > environment > `.env` > project file > user file > defaults, with
+//! CoreCoder's variable names.
+//!
+//! The environment is an input (a lookup function), never mutated: a `.env` file fills only
+//! the names the process environment leaves unset (see `dotenv`), without `set_var`. The two
+//! TOML files (`.corecoder.toml` in the project, `~/.config/corecoder/config.toml` for the user)
+//! sit below the environment (see `file`). The API key is never read from those files, so it
+//! cannot end up committed with a project.
+
+pub mod dotenv;
+pub mod file;
+
+use std::time::Duration;
+
+pub use dotenv::layered_env;
+pub use file::{ConfigFiles, FileSettings};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_MODEL: &str = "gpt-5.5";
+pub const DEFAULT_MAX_ROUNDS: usize = 50;
+
+/// Every variable we read, with its default, for `--help` and the README.
+pub const ENV_VARS: &[(&str, &str)] = &[
+    (
+        "CORECODER_API_KEY | OPENAI_API_KEY | DEEPSEEK_API_KEY",
+        "(none; first set wins)",
+    ),
+    ("OPENAI_BASE_URL | CORECODER_BASE_URL", DEFAULT_BASE_URL),
+    ("CORECODER_MODEL", DEFAULT_MODEL),
+    ("CORECODER_MAX_TOKENS", "4096"),
+    ("CORECODER_TEMPERATURE", "0"),
+    ("CORECODER_MAX_CONTEXT", "128000"),
+    ("CORECODER_MAX_ROUNDS", "50"),
+    (
+        "CORECODER_STREAM_TIMEOUT",
+        "120 (seconds without a byte; 0 = no limit)",
+    ),
+    ("NO_COLOR", "(unset; any value turns colours off)"),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error(
+        "no API key found. Set OPENAI_API_KEY (or CORECODER_API_KEY / DEEPSEEK_API_KEY), or pass --api-key.\n\n\
+         Examples:\n  # OpenAI\n  export OPENAI_API_KEY=sk-...\n\n  \
+         # DeepSeek\n  export OPENAI_API_KEY=sk-... OPENAI_BASE_URL=https://api.deepseek.com\n\n  \
+         # Ollama (local; no key needed with a custom base URL)\n  \
+         export OPENAI_BASE_URL=http://localhost:11434/v1 CORECODER_MODEL=qwen2.5-coder"
+    )]
+    MissingKey,
+    #[error("{name} must be {expected}, got {value:?}")]
+    BadNumber {
+        name: String,
+        expected: &'static str,
+        value: String,
+    },
+    #[error("cannot read {path}: {message}")]
+    File {
+        path: std::path::PathBuf,
+        message: String,
+    },
+}
+
+/// What the command line may override.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    pub max_rounds: Option<usize>,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub api_key: Option<String>,
+    pub base_url: String,
+    pub model: String,
+    pub max_tokens: u32,
+    pub temperature: f64,
+    pub max_context: usize,
+    pub max_rounds: usize,
+    /// `None` (set as 0) waits forever.
+    pub stream_timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is never printed, not even in debug output.
+        f.debug_struct("Config")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("max_tokens", &self.max_tokens)
+            .field("temperature", &self.temperature)
+            .field("max_context", &self.max_context)
+            .field("max_rounds", &self.max_rounds)
+            .field("stream_timeout", &self.stream_timeout)
+            .finish()
+    }
+}
+
+/// One setting's raw text and where it came from (the name errors show).
+type Raw = Option<(String, String)>;
+
+impl Config {
+    /// Builds the configuration from flags, an environment lookup (`.env` already layered in,
+    /// see [`layered_env`]) and the merged config files. Empty values count as unset.
+    pub fn load(
+        flags: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+        files: &ConfigFiles,
+    ) -> Result<Config, ConfigError> {
+        let get = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let first = |names: &[&str]| names.iter().find_map(|n| get(n));
+        let flag = |v: &Option<String>| v.clone().filter(|v| !v.trim().is_empty());
+        let raw = |name: &str, file: Option<(String, String)>| -> Raw {
+            get(name).map(|v| (v, name.to_string())).or(file)
+        };
+
+        let base_url = flag(&flags.base_url)
+            .or_else(|| first(&["OPENAI_BASE_URL", "CORECODER_BASE_URL"]))
+            .or_else(|| files.base_url())
+            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+        let base_url = base_url.trim().trim_end_matches('/').to_string();
+        let api_key = flag(&flags.api_key)
+            .or_else(|| first(&["CORECODER_API_KEY", "OPENAI_API_KEY", "DEEPSEEK_API_KEY"]));
+        if api_key.is_none() && base_url == DEFAULT_BASE_URL {
+            return Err(ConfigError::MissingKey);
+        }
+        let max_rounds = match flags.max_rounds {
+            Some(n) => n,
+            None => number(
+                raw("CORECODER_MAX_ROUNDS", files.raw("max_rounds")),
+                DEFAULT_MAX_ROUNDS,
+            )?,
+        };
+        Ok(Config {
+            api_key,
+            model: flag(&flags.model)
+                .or_else(|| get("CORECODER_MODEL"))
+                .or_else(|| files.model())
+                .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
+            max_tokens: number(raw("CORECODER_MAX_TOKENS", files.raw("max_tokens")), 4096)?,
+            temperature: number(raw("CORECODER_TEMPERATURE", files.raw("temperature")), 0.0)?,
+            max_context: number(
+                raw("CORECODER_MAX_CONTEXT", files.raw("max_context")),
+                128_000,
+            )?,
+            max_rounds,
+            stream_timeout: stream_timeout(raw("CORECODER_STREAM_TIMEOUT", None))?,
+            base_url,
+        })
+    }
+}
+
+/// Seconds without a byte before a request counts as timed out; 0 disables the limit.
+fn stream_timeout(raw: Raw) -> Result<Option<Duration>, ConfigError> {
+    let Some((value, name)) = raw else {
+        return Ok(Some(Duration::from_secs(120)));
+    };
+    match value.trim().parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(s) => Ok(Some(Duration::from_secs(s))),
+        Err(_) => Err(ConfigError::BadNumber {
+            name,
+            expected: "a whole number of seconds (0 for no limit)",
+            value,
+        }),
+    }
+}
+
+trait Number: std::str::FromStr {
+    const EXPECTED: &'static str;
+    fn valid(&self) -> bool;
+}
+
+impl Number for u32 {
+    const EXPECTED: &'static str = "a positive whole number";
+    fn valid(&self) -> bool {
+        *self > 0
+    }
+}
+
+impl Number for usize {
+    const EXPECTED: &'static str = "a positive whole number";
+    fn valid(&self) -> bool {
+        *self > 0
+    }
+}
+
+impl Number for f64 {
+    const EXPECTED: &'static str = "a number between 0 and 2";
+    fn valid(&self) -> bool {
+        (0.0..=2.0).contains(self)
+    }
+}
+
+fn number<T: Number>(raw: Raw, default: T) -> Result<T, ConfigError> {
+    let Some((value, name)) = raw else {
+        return Ok(default);
+    };
+    match value.trim().parse::<T>() {
+        Ok(v) if v.valid() => Ok(v),
+        _ => Err(ConfigError::BadNumber {
+            name,
+            expected: T::EXPECTED,
+            value,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(
+        flags: &Overrides,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        Config::load(flags, env, &ConfigFiles::default())
+    }
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn flags_beat_environment_and_defaults_fill_the_rest() {
+        let flags = Overrides {
+            model: Some("flag-model".into()),
+            ..Overrides::default()
+        };
+        let c = load(
+            &flags,
+            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MODEL", "env-model")]),
+        )
+        .unwrap();
+        assert_eq!(c.model, "flag-model");
+        assert_eq!(c.base_url, DEFAULT_BASE_URL);
+        assert_eq!(
+            (c.max_tokens, c.temperature, c.max_context),
+            (4096, 0.0, 128_000)
+        );
+    }
+
+    #[test]
+    fn first_set_key_wins_in_corecoder_order() {
+        let e = env(&[
+            ("DEEPSEEK_API_KEY", "d"),
+            ("OPENAI_API_KEY", "o"),
+            ("CORECODER_API_KEY", ""),
+        ]);
+        let c = load(&Overrides::default(), &e).unwrap();
+        assert_eq!(c.api_key.as_deref(), Some("o"));
+    }
+
+    #[test]
+    fn missing_key_is_an_error_only_for_the_default_url() {
+        let err = load(&Overrides::default(), &env(&[])).unwrap_err();
+        assert_eq!(err, ConfigError::MissingKey);
+        let text = err.to_string();
+        assert!(
+            text.contains("OPENAI_API_KEY") && text.contains("deepseek") && text.contains("11434")
+        );
+        let local = load(
+            &Overrides::default(),
+            &env(&[("OPENAI_BASE_URL", "http://localhost:11434/v1/")]),
+        )
+        .unwrap();
+        assert_eq!(
+            (local.api_key, local.base_url.as_str()),
+            (None, "http://localhost:11434/v1")
+        );
+    }
+
+    #[test]
+    fn malformed_numbers_name_the_variable() {
+        let err = load(
+            &Overrides::default(),
+            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MAX_TOKENS", "lots")]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "CORECODER_MAX_TOKENS must be a positive whole number, got \"lots\""
+        );
+        let err = load(
+            &Overrides::default(),
+            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_TEMPERATURE", "hot")]),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("CORECODER_TEMPERATURE must be a number")
+        );
+    }
+
+    #[test]
+    fn config_files_sit_below_the_environment_and_are_validated() {
+        let file = FileSettings {
+            model: Some("file-model".into()),
+            max_tokens: Some(1000),
+            max_rounds: Some(7),
+            temperature: Some(9.0),
+            ..FileSettings::default()
+        }
+        .named("/p/.corecoder.toml");
+        let files = ConfigFiles::new(vec![file.clone()]);
+        let e = env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MAX_TOKENS", "2000")]);
+        let err = Config::load(&Overrides::default(), &e, &files).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "temperature in /p/.corecoder.toml must be a number between 0 and 2, got \"9\""
+        );
+        let files = ConfigFiles::new(vec![FileSettings {
+            temperature: None,
+            ..file
+        }]);
+        let c = Config::load(&Overrides::default(), &e, &files).unwrap();
+        assert_eq!(
+            (c.model.as_str(), c.max_tokens, c.max_rounds),
+            ("file-model", 2000, 7)
+        );
+        let flags = Overrides {
+            max_rounds: Some(3),
+            ..Overrides::default()
+        };
+        assert_eq!(Config::load(&flags, &e, &files).unwrap().max_rounds, 3);
+    }
+}

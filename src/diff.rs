@@ -1,0 +1,128 @@
+//! Unified diffs: of one edit (for `edit_file`'s reply) and of every file changed this session
+//! against its content before the first change (for `/diff`), plus their terminal colours.
+
+use similar::TextDiff;
+
+use crate::tools::ToolContext;
+
+const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const CYAN: &str = "\x1b[36m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+/// A unified diff of `old` → `new` with `a/` and `b/` headers; empty when they are equal.
+pub fn unified(old: &str, new: &str, name: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
+}
+
+/// Colours a unified diff for a terminal: additions green, removals red, hunks cyan.
+pub fn colorize(diff: &str, color: bool) -> String {
+    if !color {
+        return diff.to_string();
+    }
+    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
+    for line in diff.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        let style = if body.starts_with("+++") || body.starts_with("---") {
+            BOLD
+        } else if body.starts_with('+') {
+            GREEN
+        } else if body.starts_with('-') {
+            RED
+        } else if body.starts_with("@@") {
+            CYAN
+        } else {
+            out.push_str(line);
+            continue;
+        };
+        out.push_str(&format!("{style}{body}{RESET}{nl}"));
+    }
+    out
+}
+
+/// Every file changed this session against its content before the first change.
+pub fn session_diff(ctx: &ToolContext, color: bool) -> String {
+    let changes = ctx
+        .changes
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let cwd = ctx.cwd();
+    let mut out = String::new();
+    for (path, original) in changes.originals() {
+        let shown = path
+            .strip_prefix(&cwd)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let before = original
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let after = std::fs::read(path).ok();
+        let after = after
+            .as_deref()
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        let diff = unified(&before, &after, &shown);
+        if diff.is_empty() {
+            continue;
+        }
+        out.push_str(&colorize(&diff, color));
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+    }
+    if out.is_empty() {
+        "No files changed this session.\n".to_string()
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn session_diff_compares_against_the_content_before_the_first_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+        let file = dir.path().join("a.txt");
+        std::fs::write(&file, "one\ntwo\n").unwrap();
+        ctx.record_change(&file, Some(b"one\n".to_vec()));
+        ctx.record_change(&file, Some(b"ignored later original\n".to_vec()));
+        let new = dir.path().join("new.txt");
+        std::fs::write(&new, "fresh\n").unwrap();
+        ctx.record_change(&new, None);
+        let diff = session_diff(&ctx, false);
+        assert!(
+            diff.contains("--- a/a.txt\n+++ b/a.txt\n@@ -1 +1,2 @@\n one\n+two\n"),
+            "{diff}"
+        );
+        assert!(
+            diff.contains("+++ b/new.txt") && diff.contains("+fresh"),
+            "{diff}"
+        );
+        let colored = session_diff(&ctx, true);
+        assert!(colored.contains("\x1b[32m+two\x1b[0m"));
+    }
+
+    #[test]
+    fn no_changes_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+        assert_eq!(session_diff(&ctx, true), "No files changed this session.\n");
+    }
+}

@@ -1,0 +1,491 @@
+//! Saved conversations: the [`SessionStore`] that saves, loads and lists them in one directory.
+//!
+//! Files are CoreCoder's `{id, model, saved_at, messages}` JSON plus a `cwd` key CoreCoder
+//! ignores, so either program resumes the other's sessions (the shape is `format.rs`). An id is
+//! sanitised exactly as CoreCoder does before it becomes a file name (`id.rs`), which is what
+//! keeps every read and write inside the store's directory. Saves are atomic (temp file, fsync,
+//! rename), so a crash loses at most the round in flight.
+//!
+//! This file deliberately does not decide *when* to save (the agent loop and the REPL do), does
+//! not know where the directory is (the binary passes `~/.corecoder/sessions`) and does not
+//! print: listing returns data and `render` shows it.
+
+use std::fs::{self, DirBuilder};
+use std::io::{ErrorKind, Write};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::message::Message;
+
+mod format;
+mod id;
+
+pub use id::{MAX_ID_LEN, new_id, sanitize_id};
+
+/// Why a session could not be saved or resumed; each names the id or file involved.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("invalid session id {0:?}: use letters, digits, '.', '_' or '-'")]
+    InvalidId(String),
+    #[error("no session named {id:?} in {}", dir.display())]
+    NotFound { id: String, dir: PathBuf },
+    #[error("cannot read session file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("session file {} is corrupt: {reason}", path.display())]
+    Corrupt { path: PathBuf, reason: String },
+    #[error("cannot write session file {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot list sessions in {}: {source}", dir.display())]
+    List {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// One conversation as the agent resumes it. Plain data: `/save name` changes `id` (see
+/// [`SessionStore::save_as`]) and every later autosave goes to the new name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id: String,
+    pub model: String,
+    /// The directory the conversation ran in; `None` for files CoreCoder wrote.
+    pub cwd: Option<PathBuf>,
+    pub messages: Vec<Message>,
+    /// CoreCoder's local `YYYY-MM-DD HH:MM:SS` as read from disk; `None` until first saved.
+    /// [`SessionStore::save`] stamps the current time and does not read this.
+    pub saved_at: Option<String>,
+}
+
+impl Session {
+    /// A fresh, unsaved session with a new id.
+    pub fn new(model: impl Into<String>, cwd: Option<PathBuf>) -> Self {
+        Session {
+            id: new_id(),
+            model: model.into(),
+            cwd,
+            messages: Vec::new(),
+            saved_at: None,
+        }
+    }
+}
+
+/// One row of `/sessions`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSummary {
+    /// The id that resumes it (the file name, which is what `load` looks up).
+    pub id: String,
+    /// `?` when the file does not say, as CoreCoder shows it.
+    pub model: String,
+    pub saved_at: String,
+    pub cwd: Option<PathBuf>,
+    /// The first user prompt on one line, cut to about 60 characters.
+    pub preview: String,
+}
+
+/// The sessions directory. Holds no other state, so cloning or rebuilding it is free.
+#[derive(Debug, Clone)]
+pub struct SessionStore {
+    root: PathBuf,
+}
+
+impl SessionStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SessionStore { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Writes `session` to `<root>/<id>.json` atomically, creating the directory, and returns
+    /// the path. The id must already be sanitised (see [`sanitize_id`]): silently writing a
+    /// different name than the caller holds would make the next autosave split the session.
+    pub fn save(&self, session: &Session) -> Result<PathBuf, SessionError> {
+        let path = self.path_for(&session.id)?;
+        let write_err = |source| SessionError::Write {
+            path: path.clone(),
+            source,
+        };
+        let bytes = format::encode(session, id::LocalTime::now().saved_at())
+            .map_err(|e| write_err(e.into()))?;
+        // Conversations can hold pasted secrets: a new directory is private to the user.
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(write_err)?;
+        atomic_write(&self.root, &path, &bytes).map_err(write_err)?;
+        Ok(path)
+    }
+
+    /// `/save name`: sanitises `raw_name`, saves the session under it, and removes the file
+    /// under the old id so `/sessions` shows the conversation once. On error the session keeps
+    /// its old id.
+    pub fn save_as(&self, session: &mut Session, raw_name: &str) -> Result<PathBuf, SessionError> {
+        let name = sanitize_id(raw_name).ok_or_else(|| SessionError::InvalidId(raw_name.into()))?;
+        let old = std::mem::replace(&mut session.id, name);
+        let path = match self.save(session) {
+            Ok(path) => path,
+            Err(e) => {
+                session.id = old;
+                return Err(e);
+            }
+        };
+        if old != session.id
+            && let Ok(old_path) = self.path_for(&old)
+        {
+            // The named copy is safely on disk; a stale autosave left behind is harmless.
+            let _ = fs::remove_file(old_path);
+        }
+        Ok(path)
+    }
+
+    /// Loads the session `raw_id` names, after sanitising it as CoreCoder does (so
+    /// `../../x` reads `<root>/x.json` and nothing outside the directory).
+    pub fn load(&self, raw_id: &str) -> Result<Session, SessionError> {
+        let id = sanitize_id(raw_id).ok_or_else(|| SessionError::InvalidId(raw_id.into()))?;
+        let path = self.path_for(&id)?;
+        let bytes = fs::read(&path).map_err(|source| match source.kind() {
+            ErrorKind::NotFound => SessionError::NotFound {
+                id: id.clone(),
+                dir: self.root.clone(),
+            },
+            _ => SessionError::Read {
+                path: path.clone(),
+                source,
+            },
+        })?;
+        format::decode(id, &bytes).map_err(|reason| SessionError::Corrupt { path, reason })
+    }
+
+    /// The newest session that ran in `cwd` (for `-c/--continue`); `None` when there is none
+    /// or no directory yet. Files that are not sessions are passed over while searching, but
+    /// if the newest match cannot be loaded that is the error: silently resuming an older
+    /// conversation would surprise more than a message naming the broken file.
+    pub fn latest_for_dir(&self, cwd: &Path) -> Result<Option<Session>, SessionError> {
+        let candidates = self.candidates().map_err(|source| SessionError::List {
+            dir: self.root.clone(),
+            source,
+        })?;
+        for (path, id) in candidates {
+            // `Path` equality compares components, so `/a/` matches `/a`.
+            let same_dir = read_summary(&path, id.clone())
+                .is_some_and(|s| s.cwd.is_some_and(|stored| stored == cwd));
+            if same_dir {
+                return self.load(&id).map(Some);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Up to `limit` sessions, newest first. A file that cannot be read or parsed is left out
+    /// rather than hiding every other session behind one bad file.
+    pub fn list(&self, limit: usize) -> Vec<SessionSummary> {
+        let candidates = self.candidates().unwrap_or_default();
+        candidates
+            .into_iter()
+            .filter_map(|(path, id)| read_summary(&path, id))
+            .take(limit)
+            .collect()
+    }
+
+    /// `<root>/<id>.json` for an id that is already in sanitised form, else `InvalidId`. The
+    /// sanitised alphabet has no separator and cannot spell `..`, so the join stays in `root`.
+    fn path_for(&self, id: &str) -> Result<PathBuf, SessionError> {
+        if sanitize_id(id).as_deref() != Some(id) {
+            return Err(SessionError::InvalidId(id.into()));
+        }
+        Ok(self.root.join(format!("{id}.json")))
+    }
+
+    /// Session files with their ids, newest first. Ordered by modification time rather than
+    /// `saved_at`, which is local wall-clock time to the second and jumps with time zones and
+    /// DST; ties fall back to the name, which for generated ids is CoreCoder's own order.
+    fn candidates(&self) -> std::io::Result<Vec<(PathBuf, String)>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut found: Vec<(SystemTime, String, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(id) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+            else {
+                continue;
+            };
+            // A name `load` would change (spaces, a leading dot) could not be resumed by it.
+            if sanitize_id(id).as_deref() != Some(id) {
+                continue;
+            }
+            let Ok(meta) = fs::metadata(&path) else {
+                continue;
+            };
+            if meta.is_file() {
+                let mtime = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
+                found.push((mtime, id.to_string(), path));
+            }
+        }
+        found.sort_by(|a, b| (b.0, &b.1).cmp(&(a.0, &a.1)));
+        Ok(found.into_iter().map(|(_, id, path)| (path, id)).collect())
+    }
+}
+/// Temp file beside the target, write, fsync, rename: readers and a crash see the old file or
+/// the new one. The rename replaces a symlink rather than writing through it.
+fn atomic_write(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".session-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    // Make the rename itself durable; failing here does not undo the write, so ignore it.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+fn read_summary(path: &Path, id: String) -> Option<SessionSummary> {
+    format::summary(id, &fs::read(path).ok()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::time::Duration;
+
+    use super::format::CORECODER_FILE;
+    use super::*;
+    use crate::message::{FunctionCall, ToolCall};
+
+    /// A store rooted one level below a temp dir, so tests can see what lands beside it.
+    fn store() -> (tempfile::TempDir, SessionStore) {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(tmp.path().join("sessions"));
+        (tmp, store)
+    }
+
+    fn session(id: &str, cwd: &str, prompt: &str) -> Session {
+        Session {
+            id: id.into(),
+            model: "gpt-4o".into(),
+            cwd: Some(PathBuf::from(cwd)),
+            messages: vec![Message::user(prompt), Message::assistant("done")],
+            saved_at: None,
+        }
+    }
+
+    /// Saves, then sets the file's mtime: saves within one clock tick would otherwise tie.
+    fn save_at(store: &SessionStore, s: &Session, secs: u64) {
+        let path = store.save(s).unwrap();
+        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+        let file = fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(when).unwrap();
+    }
+
+    fn put(store: &SessionStore, name: &str, bytes: &[u8]) {
+        fs::create_dir_all(store.root()).unwrap();
+        fs::write(store.root().join(name), bytes).unwrap();
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn saved_session_loads_back_unchanged() {
+        let (_tmp, store) = store();
+        let mut s = session("work", "/home/me/proj", "fix the tests");
+        s.messages.push(Message::Assistant {
+            content: None,
+            tool_calls: vec![ToolCall {
+                id: "c1".into(),
+                kind: "function".into(),
+                function: FunctionCall {
+                    name: "bash".into(),
+                    arguments: r#"{"command":"ls"}"#.into(),
+                },
+                extra: Default::default(),
+            }],
+        });
+        s.messages.push(Message::tool("c1", "Cargo.toml\n请"));
+        let path = store.save(&s).unwrap();
+        assert_eq!(path, store.root().join("work.json"));
+        let back = store.load("work").unwrap();
+        let stamp = back.saved_at.clone().unwrap();
+        assert_eq!((stamp.len(), &stamp[10..11]), (19, " "), "{stamp}");
+        assert_eq!(
+            Session {
+                saved_at: None,
+                ..back
+            },
+            s
+        );
+    }
+
+    #[test]
+    fn corecoder_written_file_resumes_by_id() {
+        let (_tmp, store) = store();
+        put(
+            &store,
+            "session_20250131_142501_9f3a0c12.json",
+            CORECODER_FILE.as_bytes(),
+        );
+        let s = store.load("session_20250131_142501_9f3a0c12").unwrap();
+        assert_eq!(
+            (s.model.as_str(), s.cwd.as_deref()),
+            ("deepseek-chat", None)
+        );
+        assert_eq!(s.messages.len(), 4);
+    }
+
+    #[test]
+    fn save_is_atomic_replaces_and_leaves_no_temp_files() {
+        let (_tmp, store) = store();
+        let mut s = session("same", "/p", "first");
+        store.save(&s).unwrap();
+        s.messages.push(Message::user("second"));
+        store.save(&s).unwrap();
+        assert_eq!(names_in(store.root()), ["same.json"]);
+        assert_eq!(store.load("same").unwrap().messages.len(), 3);
+        // Private to the user: conversations can hold pasted secrets.
+        let mode = fs::metadata(store.root().join("same.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0);
+    }
+
+    #[test]
+    fn corrupt_file_is_an_error_naming_the_file() {
+        let (_tmp, store) = store();
+        put(&store, "broken.json", b"{ not valid json");
+        let err = store.load("broken").unwrap_err();
+        let path = store.root().join("broken.json");
+        assert!(matches!(err, SessionError::Corrupt { .. }), "{err:?}");
+        let shown = err.to_string();
+        assert!(shown.starts_with(&format!("session file {} is corrupt: ", path.display())));
+    }
+
+    #[test]
+    fn missing_session_is_not_found() {
+        let (_tmp, store) = store();
+        let err = store.load("nope").unwrap_err();
+        let want = format!("no session named \"nope\" in {}", store.root().display());
+        assert_eq!(err.to_string(), want);
+    }
+
+    #[test]
+    fn ids_cannot_reach_outside_the_sessions_folder() {
+        let (tmp, store) = store();
+        // A valid session beside the store must stay unreachable.
+        fs::write(tmp.path().join("outside.json"), CORECODER_FILE).unwrap();
+        let deep = "../".repeat(400) + "outside";
+        for raw in [
+            "../outside",
+            "/etc/passwd",
+            "../../etc/passwd",
+            "a/b",
+            "a\0",
+            &deep,
+        ] {
+            let got = store.load(raw);
+            assert!(matches!(got, Err(SessionError::NotFound { .. })), "{raw:?}");
+        }
+        for raw in ["..", "", ".", "/", "\0", "../.."] {
+            let got = store.load(raw);
+            assert!(matches!(got, Err(SessionError::InvalidId(_))), "{raw:?}");
+        }
+        // Saving refuses any id not already in sanitised form instead of renaming it.
+        let long = "a".repeat(101);
+        for raw in [
+            "../x",
+            "/etc/passwd",
+            "..",
+            "",
+            "a/b",
+            "a\0b",
+            ".hidden",
+            &long,
+        ] {
+            let got = store.save(&session(raw, "/p", "x"));
+            assert!(matches!(got, Err(SessionError::InvalidId(_))), "{raw:?}");
+        }
+        assert_eq!(names_in(tmp.path()), ["outside.json"]);
+    }
+
+    #[test]
+    fn save_as_renames_and_later_autosaves_follow() {
+        let (_tmp, store) = store();
+        let mut s = session("session_20250101_000000_00000000", "/p", "x");
+        store.save(&s).unwrap();
+        let path = store.save_as(&mut s, "../Research Notes!").unwrap();
+        assert_eq!(s.id, "Research-Notes");
+        assert_eq!(path, store.root().join("Research-Notes.json"));
+        s.messages.push(Message::user("more"));
+        store.save(&s).unwrap();
+        assert_eq!(names_in(store.root()), ["Research-Notes.json"]);
+        assert_eq!(store.load("Research-Notes").unwrap().messages.len(), 3);
+        let refused = store.save_as(&mut s, "../..");
+        assert!(matches!(refused, Err(SessionError::InvalidId(_))));
+        assert_eq!(s.id, "Research-Notes");
+    }
+
+    #[test]
+    fn list_is_newest_first_limited_and_skips_bad_files() {
+        let (_tmp, store) = store();
+        save_at(&store, &session("old", "/a", "first prompt"), 1);
+        save_at(&store, &session("new", "/b", "  second\n\tprompt  "), 3);
+        save_at(&store, &session("mid", "/a", "third"), 2);
+        put(&store, "bad.json", b"{\"id\": \"\xff\xfe");
+        put(&store, "notes.txt", b"{}");
+        put(&store, ".session-abc.tmp", b"{}");
+        // `load` could not open a name it would sanitise differently, so it is not offered.
+        put(&store, "has space.json", CORECODER_FILE.as_bytes());
+        fs::create_dir(store.root().join("dir.json")).unwrap();
+        let all = store.list(20);
+        let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["new", "mid", "old"]);
+        assert_eq!(all[0].preview, "second prompt");
+        assert_eq!(all[0].model, "gpt-4o");
+        assert_eq!(all[0].cwd.as_deref(), Some(Path::new("/b")));
+        let two: Vec<String> = store.list(2).into_iter().map(|s| s.id).collect();
+        assert_eq!(two, ["new", "mid"]);
+    }
+
+    #[test]
+    fn list_of_a_missing_directory_is_empty() {
+        let (_tmp, store) = store();
+        assert!(store.list(20).is_empty());
+    }
+
+    #[test]
+    fn latest_for_dir_picks_the_newest_session_of_that_directory() {
+        let (_tmp, store) = store();
+        assert_eq!(store.latest_for_dir(Path::new("/a")).unwrap(), None);
+        save_at(&store, &session("a-old", "/a", "1"), 1);
+        save_at(&store, &session("a-new", "/a/", "2"), 2);
+        save_at(&store, &session("b-newest", "/b", "3"), 3);
+        put(&store, "zz.json", b"garbage");
+        put(&store, "cc.json", CORECODER_FILE.as_bytes());
+        let found = store.latest_for_dir(Path::new("/a")).unwrap().unwrap();
+        assert_eq!(found.id, "a-new");
+        assert_eq!(store.latest_for_dir(Path::new("/c")).unwrap(), None);
+    }
+}

@@ -1,0 +1,191 @@
+//! The REPL's slash commands: one table drives parsing, `/help` and Tab completion.
+//!
+//! Pure: parsing a line never touches the agent. A line that starts with `/` but names no
+//! command is an error for the person and is never sent to the model.
+
+/// A parsed command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlashCommand {
+    Help,
+    Reset,
+    Model(Option<String>),
+    Tokens,
+    Compact,
+    Diff,
+    Save(Option<String>),
+    Sessions,
+    Quit,
+}
+
+/// One row of the table.
+pub struct Spec {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub args: &'static str,
+    pub help: &'static str,
+}
+
+pub const COMMANDS: &[Spec] = &[
+    Spec {
+        name: "/help",
+        aliases: &[],
+        args: "",
+        help: "show this help",
+    },
+    Spec {
+        name: "/reset",
+        aliases: &["/clear"],
+        args: "",
+        help: "clear the conversation (a new session)",
+    },
+    Spec {
+        name: "/model",
+        aliases: &[],
+        args: "[name]",
+        help: "show the model, or switch to another",
+    },
+    Spec {
+        name: "/tokens",
+        aliases: &[],
+        args: "",
+        help: "tokens used so far, and the cost when known",
+    },
+    Spec {
+        name: "/compact",
+        aliases: &[],
+        args: "",
+        help: "compress the conversation now",
+    },
+    Spec {
+        name: "/diff",
+        aliases: &[],
+        args: "",
+        help: "diff of every file changed this session",
+    },
+    Spec {
+        name: "/save",
+        aliases: &[],
+        args: "[name]",
+        help: "save the session (under a name)",
+    },
+    Spec {
+        name: "/sessions",
+        aliases: &[],
+        args: "",
+        help: "list the newest saved sessions",
+    },
+    Spec {
+        name: "/quit",
+        aliases: &["/exit"],
+        args: "",
+        help: "leave (also `quit`, `exit`, Ctrl-D)",
+    },
+];
+
+/// `None` when the line is a message for the model; otherwise the command or an error text.
+pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
+    let line = line.trim();
+    if matches!(line, "quit" | "exit") {
+        return Some(Ok(SlashCommand::Quit));
+    }
+    if !line.starts_with('/') {
+        return None;
+    }
+    let (word, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+    let arg = Some(rest.trim().to_string()).filter(|a| !a.is_empty());
+    let Some(spec) = COMMANDS
+        .iter()
+        .find(|s| s.name == word || s.aliases.contains(&word))
+    else {
+        return Some(Err(format!("unknown command {word} (try /help)")));
+    };
+    if spec.args.is_empty() && arg.is_some() {
+        return Some(Err(format!("{} takes no arguments", spec.name)));
+    }
+    Some(Ok(match spec.name {
+        "/help" => SlashCommand::Help,
+        "/reset" => SlashCommand::Reset,
+        "/model" => SlashCommand::Model(arg),
+        "/tokens" => SlashCommand::Tokens,
+        "/compact" => SlashCommand::Compact,
+        "/diff" => SlashCommand::Diff,
+        "/save" => SlashCommand::Save(arg),
+        "/sessions" => SlashCommand::Sessions,
+        _ => SlashCommand::Quit,
+    }))
+}
+
+/// The `/help` text, from the table.
+pub fn help() -> String {
+    let mut out = String::from("Commands:\n");
+    for s in COMMANDS {
+        let usage = format!("{} {}", s.name, s.args);
+        let aliases = if s.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also {})", s.aliases.join(", "))
+        };
+        out.push_str(&format!("  {usage:<18}{}{aliases}\n", s.help));
+    }
+    out.push_str(
+        "\nInput:\n  Enter             send\n  Alt-Enter, Esc-Enter, Ctrl-J   new line\n  \
+         Ctrl-C            cancel the running turn, or clear the line\n  \
+         Ctrl-D            leave\n",
+    );
+    out
+}
+
+/// Completions for a partly typed first word.
+pub fn complete(prefix: &str) -> Vec<&'static str> {
+    if !prefix.starts_with('/') || prefix.contains(char::is_whitespace) {
+        return Vec::new();
+    }
+    COMMANDS
+        .iter()
+        .flat_map(|s| std::iter::once(s.name).chain(s.aliases.iter().copied()))
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_row_parses_and_messages_are_not_commands() {
+        for s in COMMANDS {
+            assert!(matches!(parse(s.name), Some(Ok(_))), "{}", s.name);
+        }
+        assert_eq!(parse("fix the bug"), None);
+        assert_eq!(parse("/clear"), Some(Ok(SlashCommand::Reset)));
+        assert_eq!(parse("exit"), Some(Ok(SlashCommand::Quit)));
+        assert_eq!(
+            parse("/model  gpt-4o "),
+            Some(Ok(SlashCommand::Model(Some("gpt-4o".into()))))
+        );
+        assert_eq!(parse("/save"), Some(Ok(SlashCommand::Save(None))));
+    }
+
+    #[test]
+    fn unknown_commands_and_stray_arguments_are_errors() {
+        assert_eq!(
+            parse("/frobnicate now"),
+            Some(Err("unknown command /frobnicate (try /help)".into()))
+        );
+        assert_eq!(
+            parse("/tokens please"),
+            Some(Err("/tokens takes no arguments".into()))
+        );
+    }
+
+    #[test]
+    fn completion_and_help_come_from_the_table() {
+        assert_eq!(complete("/s"), ["/save", "/sessions"]);
+        assert_eq!(complete("/cl"), ["/clear"]);
+        assert!(complete("hello").is_empty());
+        let help = help();
+        for s in COMMANDS {
+            assert!(help.contains(s.name) && help.contains(s.help));
+        }
+    }
+}
