@@ -10,14 +10,14 @@ use tokio::process::Command;
 
 use crate::support::{MockServer, Script, sse_text, sse_tools};
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 /// Runs the binary in `dir` (also `$HOME`) with `env` and `args`, stdin closed.
-async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+pub async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
     cmd.args(args)
         .current_dir(dir)

@@ -10,3 +10,5 @@ mod client;
 mod agent;
 // The `corecoder` binary end to end against the local server.
 mod binary;
+// One-shot output formats, exit codes and sessions through the binary.
+mod oneshot;
