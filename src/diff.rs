@@ -1,15 +1,10 @@
 //! Unified diffs: of one edit (for `edit_file`'s reply) and of every file changed this session
-//! against its content before the first change (for `/diff`), plus their terminal colours.
+//! against its content before the first change (for `/diff`). Colours are `markdown`'s.
 
 use similar::TextDiff;
 
+use crate::markdown::render_diff;
 use crate::tools::ToolContext;
-
-const GREEN: &str = "\x1b[32m";
-const RED: &str = "\x1b[31m";
-const CYAN: &str = "\x1b[36m";
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
 
 /// A unified diff of `old` → `new` with `a/` and `b/` headers; empty when they are equal.
 pub fn unified(old: &str, new: &str, name: &str) -> String {
@@ -21,34 +16,6 @@ pub fn unified(old: &str, new: &str, name: &str) -> String {
         .context_radius(3)
         .header(&format!("a/{name}"), &format!("b/{name}"))
         .to_string()
-}
-
-/// Colours a unified diff for a terminal: additions green, removals red, hunks cyan.
-pub fn colorize(diff: &str, color: bool) -> String {
-    if !color {
-        return diff.to_string();
-    }
-    let mut out = String::with_capacity(diff.len() + diff.len() / 4);
-    for line in diff.split_inclusive('\n') {
-        let (body, nl) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        let style = if body.starts_with("+++") || body.starts_with("---") {
-            BOLD
-        } else if body.starts_with('+') {
-            GREEN
-        } else if body.starts_with('-') {
-            RED
-        } else if body.starts_with("@@") {
-            CYAN
-        } else {
-            out.push_str(line);
-            continue;
-        };
-        out.push_str(&format!("{style}{body}{RESET}{nl}"));
-    }
-    out
 }
 
 /// Every file changed this session against its content before the first change.
@@ -78,7 +45,7 @@ pub fn session_diff(ctx: &ToolContext, color: bool) -> String {
         if diff.is_empty() {
             continue;
         }
-        out.push_str(&colorize(&diff, color));
+        out.push_str(&render_diff(&diff, color));
         if !out.ends_with('\n') {
             out.push('\n');
         }
@@ -116,7 +83,10 @@ mod tests {
             "{diff}"
         );
         let colored = session_diff(&ctx, true);
-        assert!(colored.contains("\x1b[32m+two\x1b[0m"));
+        assert!(
+            colored.contains("+two") && colored.contains("\x1b["),
+            "{colored:?}"
+        );
     }
 
     #[test]

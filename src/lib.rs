@@ -8,6 +8,7 @@
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
 //! - [`config`], [`cli`], [`prompt`], [`message`], [`error`], [`diff`], [`slash`]: the edges;
+//! - [`markdown`]: streamed Markdown and diffs → terminal text (pure);
 //! - [`render`] and [`repl`]: the only modules that print.
 //!
 //! # Invariants
@@ -31,6 +32,7 @@ pub mod context;
 pub mod diff;
 pub mod error;
 pub mod llm;
+pub mod markdown;
 pub mod message;
 pub mod prompt;
 pub mod render;

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::agent::{AgentEvent, EventSink};
 use crate::llm::usage::UsageTotals;
+use crate::markdown::{MarkdownStream, render_diff};
 
 const DIM: &str = "\x1b[2m";
 const RED: &str = "\x1b[31m";
@@ -32,6 +33,8 @@ pub struct Renderer {
     /// Where the cursor is after the last stdout write: mid-line or not.
     stdout_mid_line: bool,
     reasoning_open: bool,
+    /// Renders the streamed answer as Markdown on a terminal (plain pass-through otherwise).
+    markdown: MarkdownStream,
 }
 
 /// Colours only on a terminal, and never with `NO_COLOR` set or `TERM=dumb`.
@@ -43,11 +46,13 @@ pub fn use_color(env: &dyn Fn(&str) -> Option<String>) -> bool {
 
 impl Renderer {
     pub fn new(color: bool) -> Self {
+        let stream_stdout = std::io::stdout().is_terminal();
         Renderer {
             color,
             busy: None,
             spinner_shown: false,
-            stream_stdout: std::io::stdout().is_terminal(),
+            stream_stdout,
+            markdown: MarkdownStream::new(color && stream_stdout),
             held: String::new(),
             stdout_mid_line: false,
             reasoning_open: false,
@@ -108,6 +113,16 @@ impl Renderer {
         }
     }
 
+    fn write_stdout(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(text.as_bytes());
+        let _ = out.flush();
+        self.stdout_mid_line = !text.ends_with('\n');
+    }
+
     fn close_reasoning(&mut self) {
         if self.reasoning_open {
             self.reasoning_open = false;
@@ -126,10 +141,8 @@ impl Renderer {
                 self.busy = None;
                 self.close_reasoning();
                 if self.stream_stdout {
-                    let mut out = std::io::stdout().lock();
-                    let _ = out.write_all(t.as_bytes());
-                    let _ = out.flush();
-                    self.stdout_mid_line = !t.ends_with('\n');
+                    let shown = self.markdown.push(t);
+                    self.write_stdout(&shown);
                 } else {
                     self.held.push_str(t);
                 }
@@ -142,6 +155,8 @@ impl Renderer {
             AgentEvent::Discarded if depth == 0 => {
                 self.close_reasoning();
                 self.held.clear();
+                let partial = self.markdown.finish();
+                self.write_stdout(&partial);
                 if self.stdout_mid_line {
                     let _ = writeln!(std::io::stdout());
                     self.stdout_mid_line = false;
@@ -153,6 +168,8 @@ impl Renderer {
             AgentEvent::ReplyDone { has_tool_calls } if depth == 0 => {
                 self.busy = None;
                 self.close_reasoning();
+                let rest = self.markdown.finish();
+                self.write_stdout(&rest);
                 let held = std::mem::take(&mut self.held);
                 if *has_tool_calls {
                     if !held.trim().is_empty() {
@@ -181,23 +198,27 @@ impl Renderer {
                 }
             }
             AgentEvent::ToolFinished {
-                output, is_error, ..
+                name,
+                output,
+                is_error,
+                ..
             } => {
-                let lines: Vec<&str> = output.lines().collect();
-                let mut shown: Vec<String> = lines
-                    .iter()
-                    .take(3)
-                    .map(|l| format!("{indent}  ⎿ {}", cut(l, 120)))
-                    .collect();
-                if lines.len() > 3 {
-                    shown.push(format!("{indent}    … +{} lines", lines.len() - 3));
+                if depth == 0 {
+                    self.busy = None;
                 }
-                let style = if *is_error { RED } else { DIM };
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "{}",
-                    self.paint(style, &shown.join("\n"))
-                );
+                let text = if name == "edit_file" && !*is_error {
+                    // An edit is shown as its coloured diff (at most 40 lines of it).
+                    let diff: Vec<&str> = output.lines().take(40).collect();
+                    let body = render_diff(&(diff.join("\n") + "\n"), self.color);
+                    body.lines()
+                        .map(|l| format!("{indent}  {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    let style = if *is_error { RED } else { DIM };
+                    self.paint(style, &tool_summary(output, &indent))
+                };
+                let _ = writeln!(std::io::stderr(), "{text}");
             }
             AgentEvent::Compacted {
                 layer,
@@ -224,6 +245,20 @@ impl Renderer {
             | AgentEvent::Usage(_) => {}
         }
     }
+}
+
+/// The first three lines of a tool's output and how many more there are.
+fn tool_summary(output: &str, indent: &str) -> String {
+    let lines: Vec<&str> = output.lines().collect();
+    let mut shown: Vec<String> = lines
+        .iter()
+        .take(3)
+        .map(|l| format!("{indent}  ⎿ {}", cut(l, 120)))
+        .collect();
+    if lines.len() > 3 {
+        shown.push(format!("{indent}    … +{} lines", lines.len() - 3));
+    }
+    shown.join("\n")
 }
 
 fn cut(line: &str, max: usize) -> String {

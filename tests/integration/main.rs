@@ -12,3 +12,5 @@ mod agent;
 mod binary;
 // One-shot output formats, exit codes and sessions through the binary.
 mod oneshot;
+// The interactive REPL in a real pseudo-terminal (tmux).
+mod repl;
