@@ -329,3 +329,57 @@ async fn completions_are_printed_for_each_shell() {
         assert!(run.stdout.contains("corecoder"), "{shell}");
     }
 }
+
+#[tokio::test]
+async fn piped_context_is_capped_at_one_mib_with_a_note() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![Script::Sse(sse_text("ok"))]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corecoder"))
+        .args(["-p", "summarise"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("OPENAI_BASE_URL", &server.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let big = vec![b'x'; 3 << 19];
+    // The process stops reading at the cap, so the rest of the write may fail: that is fine.
+    let _ = tokio::io::AsyncWriteExt::write_all(&mut stdin, &big).await;
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sent = server.requests()[0].messages()[1].text().to_string();
+    assert!(sent.contains("[input cut at 1 MiB]"), "no note");
+    assert!(sent.len() < (1 << 20) + 200, "{}", sent.len());
+}
+
+#[tokio::test]
+async fn a_closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![Script::Sse(sse_text(&"many words ".repeat(2000)))]).await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corecoder"))
+        .args(["-p", "talk"])
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .env("OPENAI_BASE_URL", &server.url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().await.expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

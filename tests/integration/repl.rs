@@ -187,3 +187,57 @@ async fn ctrl_c_cancels_a_slow_turn_and_the_next_prompt_works() {
     t.keys(&["C-c"]);
     t.wait_for("EXITED=0").await;
 }
+
+#[tokio::test]
+async fn newlines_can_be_typed_or_pasted_and_sessions_can_be_named_and_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_text("Two lines seen.")),
+        Script::Sse(sse_text("Pasted.")),
+    ])
+    .await;
+    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "") else {
+        return;
+    };
+    t.wait_for("You > ").await;
+    // Ctrl-J inserts a newline instead of sending.
+    let _ = Command::new("tmux")
+        .args(["-L", &t.socket, "send-keys", "-l", "first line"])
+        .status();
+    t.keys(&["C-j"]);
+    t.type_line("second line");
+    t.wait_for("Two lines seen.").await;
+    // A bracketed paste of several lines arrives whole and is not sent line by line.
+    let _ = Command::new("tmux")
+        .args(["-L", &t.socket, "set-buffer", "pasted one\npasted two"])
+        .status();
+    let _ = Command::new("tmux")
+        .args(["-L", &t.socket, "paste-buffer", "-p"])
+        .status();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "the paste must not submit by itself"
+    );
+    t.keys(&["Enter"]);
+    t.wait_for("Pasted.").await;
+    let requests = server.requests();
+    assert_eq!(requests[0].messages()[1].text(), "first line\nsecond line");
+    assert_eq!(
+        requests[1].messages().last().expect("msg").text(),
+        "pasted one\npasted two"
+    );
+
+    t.type_line("/save my work");
+    t.wait_for("Resume with: corecoder -r my-work").await;
+    assert!(
+        dir.path()
+            .join(".corecoder/sessions/my-work.json")
+            .is_file()
+    );
+    t.type_line("/sessions");
+    t.wait_for("first line second line").await;
+    t.type_line("/quit");
+    t.wait_for("EXITED=0").await;
+}
