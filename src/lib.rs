@@ -27,6 +27,7 @@
 
 pub mod agent;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod context;
 pub mod diff;

@@ -2,7 +2,6 @@
 //! project's own instructions (`AGENTS.md`), which live here so compaction never drops them.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::tools::Toolbox;
 
@@ -34,7 +33,7 @@ pub fn system_prompt(cwd: &Path, tools: &Toolbox, instructions: Option<&str>) ->
         cwd.display(),
         std::env::consts::OS,
         std::env::consts::ARCH,
-        today(),
+        crate::clock::LocalTime::now().date(),
     );
     if let Some(text) = instructions {
         prompt.push_str("\n# Project instructions (AGENTS.md)\n");
@@ -80,38 +79,9 @@ pub fn load_instructions(cwd: &Path) -> Option<String> {
     Some(text)
 }
 
-/// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
-fn today() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
-    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn civil_dates_are_right() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(20_781), (2026, 11, 24));
-        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
-    }
 
     #[test]
     fn agents_md_is_collected_from_repo_root_to_cwd_nearest_last() {

@@ -113,7 +113,7 @@ impl SessionStore {
             path: path.clone(),
             source,
         };
-        let bytes = format::encode(session, id::LocalTime::now().saved_at())
+        let bytes = format::encode(session, crate::clock::LocalTime::now().saved_at())
             .map_err(|e| write_err(e.into()))?;
         // Conversations can hold pasted secrets: a new directory is private to the user.
         DirBuilder::new()

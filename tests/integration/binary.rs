@@ -16,13 +16,16 @@ pub struct Run {
     pub stderr: String,
 }
 
-/// Runs the binary in `dir` (also `$HOME`) with `env` and `args`, stdin closed.
-pub async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+/// The binary in `dir` (also `$HOME`) with `env` and `args`, none of the caller's provider
+/// variables, stdin closed and stdout/stderr captured (callers may change any of that).
+pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
     cmd.args(args)
         .current_dir(dir)
         .env("HOME", dir)
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
         if k.starts_with("CORECODER_") || k.starts_with("OPENAI_") || k.starts_with("DEEPSEEK_") {
             cmd.env_remove(k);
@@ -32,7 +35,15 @@ pub async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().await.expect("run corecoder");
+    cmd
+}
+
+/// Runs the binary to its end (see [`command`]).
+pub async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
+    let out = command(dir, env, args)
+        .output()
+        .await
+        .expect("run corecoder");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -325,15 +336,10 @@ async fn piped_stdin_is_the_task_or_context_for_p() {
     ])
     .await;
     for args in [vec![], vec!["-p", "why does this fail?"]] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
-        cmd.args(&args)
-            .current_dir(dir.path())
-            .env("HOME", dir.path())
-            .env("OPENAI_BASE_URL", &server.url)
+        let mut child = command(dir.path(), &[("OPENAI_BASE_URL", &server.url)], &args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("spawn");
+            .spawn()
+            .expect("spawn");
         let mut stdin = child.stdin.take().expect("stdin");
         tokio::io::AsyncWriteExt::write_all(&mut stdin, b"error: E0308 mismatched types\n")
             .await

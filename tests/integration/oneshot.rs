@@ -4,9 +4,8 @@
 use std::process::Stdio;
 
 use serde_json::{Value, json};
-use tokio::process::Command;
 
-use crate::binary::{Run, corecoder};
+use crate::binary::{Run, command, corecoder};
 use crate::support::{MockServer, Script, sse_text, sse_tools};
 
 fn lines(stdout: &str) -> Vec<Value> {
@@ -148,16 +147,14 @@ async fn ctrl_c_during_a_turn_exits_130() {
         json!({"command": "sleep 30"}),
     )]))])
     .await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corecoder"))
-        .args(["-p", "wait"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("OPENAI_BASE_URL", &server.url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = command(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "wait"],
+    )
+    .stdin(Stdio::null())
+    .spawn()
+    .expect("spawn");
     // Wait until the tool is running, then interrupt.
     for _ in 0..100 {
         if server.requests().len() == 1 {
@@ -334,16 +331,14 @@ async fn completions_are_printed_for_each_shell() {
 async fn piped_context_is_capped_at_one_mib_with_a_note() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = MockServer::start(vec![Script::Sse(sse_text("ok"))]).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corecoder"))
-        .args(["-p", "summarise"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("OPENAI_BASE_URL", &server.url)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = command(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "summarise"],
+    )
+    .stdin(Stdio::piped())
+    .spawn()
+    .expect("spawn");
     let mut stdin = child.stdin.take().expect("stdin");
     let big = vec![b'x'; 3 << 19];
     // The process stops reading at the cap, so the rest of the write may fail: that is fine.
@@ -364,16 +359,14 @@ async fn piped_context_is_capped_at_one_mib_with_a_note() {
 async fn a_closed_stdout_ends_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = MockServer::start(vec![Script::Sse(sse_text(&"many words ".repeat(2000)))]).await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corecoder"))
-        .args(["-p", "talk"])
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("OPENAI_BASE_URL", &server.url)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut child = command(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "talk"],
+    )
+    .stdin(Stdio::null())
+    .spawn()
+    .expect("spawn");
     drop(child.stdout.take());
     let out = child.wait_with_output().await.expect("wait");
     let stderr = String::from_utf8_lossy(&out.stderr);
