@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use crate::context::ContextManager;
 use crate::llm::usage::UsageTotals;
-use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage};
+use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
 use crate::tools::{Tool, ToolContext, Toolbox};
 
@@ -86,6 +86,7 @@ pub struct Agent {
     usage: Arc<Mutex<UsageTotals>>,
     replies: u64,
     on_round: Option<RoundHook>,
+    recover_text_calls: bool,
 }
 
 impl Agent {
@@ -109,6 +110,7 @@ impl Agent {
             usage: Arc::default(),
             replies: 0,
             on_round: None,
+            recover_text_calls: true,
         }
     }
 
@@ -120,6 +122,13 @@ impl Agent {
     /// Shares token totals with another agent (a sub-agent adds to its parent's).
     pub fn with_usage(mut self, usage: Arc<Mutex<UsageTotals>>) -> Self {
         self.usage = usage;
+        self
+    }
+
+    /// Whether tool calls a model wrote as text (```json blocks, `<tool_call>` tags) are run
+    /// when the server sent no structured calls (on by default; see `llm::textual_calls`).
+    pub fn with_text_call_recovery(mut self, on: bool) -> Self {
+        self.recover_text_calls = on;
         self
     }
 
@@ -259,6 +268,7 @@ impl Agent {
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;
         self.replies += 1;
+        self.recover_calls(&mut reply);
         // Calls that came without an id get one that is unique within this history.
         for (i, call) in reply.tool_calls.iter_mut().enumerate() {
             if call.id.is_empty() {
@@ -272,6 +282,33 @@ impl Agent {
             self.emit(AgentEvent::Usage(u));
         }
         Ok(reply)
+    }
+
+    /// Small local models often write their call into the text; when the server parsed none,
+    /// calls naming our tools are recovered from it, and leaked markup is trimmed when it did.
+    fn recover_calls(&self, reply: &mut crate::llm::Reply) {
+        if !reply.tool_calls.is_empty() {
+            let kept = textual_calls::strip_partial_markup(&reply.text).len();
+            reply.text.truncate(kept);
+            return;
+        }
+        if !self.recover_text_calls {
+            return;
+        }
+        let Some(found) = textual_calls::recover(&reply.text, &self.toolbox.names()) else {
+            return;
+        };
+        reply.text = found.text;
+        reply.tool_calls = found
+            .calls
+            .into_iter()
+            .map(|(name, arguments)| ToolCall {
+                id: String::new(),
+                kind: "function".to_string(),
+                function: crate::message::FunctionCall { name, arguments },
+                extra: Default::default(),
+            })
+            .collect();
     }
 
     /// Runs the calls concurrently; results come back in call order. Dropping this future

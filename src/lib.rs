@@ -80,7 +80,8 @@ pub fn build_agent(
         sub_system,
         config.max_context,
         Arc::clone(&usage),
-    );
+    )
+    .with_text_call_recovery(config.text_tool_calls);
     let toolbox = basic.with(Arc::new(sub));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref());
     Ok(Agent::new(
@@ -91,5 +92,6 @@ pub fn build_agent(
         ctx,
     )
     .with_usage(usage)
-    .with_max_rounds(config.max_rounds))
+    .with_max_rounds(config.max_rounds)
+    .with_text_call_recovery(config.text_tool_calls))
 }

@@ -35,6 +35,10 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "CORECODER_STREAM_TIMEOUT",
         "120 (seconds without a byte; 0 = no limit)",
     ),
+    (
+        "CORECODER_TEXT_TOOL_CALLS",
+        "1 (run tool calls a model wrote as text; 0 = off)",
+    ),
     ("NO_COLOR", "(unset; any value turns colours off)"),
 ];
 
@@ -81,6 +85,8 @@ pub struct Config {
     pub max_rounds: usize,
     /// `None` (set as 0) waits forever.
     pub stream_timeout: Option<Duration>,
+    /// Recover tool calls written as text when the server parsed none.
+    pub text_tool_calls: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -95,6 +101,7 @@ impl std::fmt::Debug for Config {
             .field("max_context", &self.max_context)
             .field("max_rounds", &self.max_rounds)
             .field("stream_timeout", &self.stream_timeout)
+            .field("text_tool_calls", &self.text_tool_calls)
             .finish()
     }
 }
@@ -148,6 +155,7 @@ impl Config {
             )?,
             max_rounds,
             stream_timeout: stream_timeout(raw("CORECODER_STREAM_TIMEOUT", None))?,
+            text_tool_calls: switch(raw("CORECODER_TEXT_TOOL_CALLS", None), true)?,
             base_url,
         })
     }
@@ -164,6 +172,22 @@ fn stream_timeout(raw: Raw) -> Result<Option<Duration>, ConfigError> {
         Err(_) => Err(ConfigError::BadNumber {
             name,
             expected: "a whole number of seconds (0 for no limit)",
+            value,
+        }),
+    }
+}
+
+/// An on/off setting: `1`/`true`/`on`/`yes` or `0`/`false`/`off`/`no`.
+fn switch(raw: Raw, default: bool) -> Result<bool, ConfigError> {
+    let Some((value, name)) = raw else {
+        return Ok(default);
+    };
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError::BadNumber {
+            name,
+            expected: "1 or 0",
             value,
         }),
     }

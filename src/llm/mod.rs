@@ -8,6 +8,7 @@
 pub mod openai;
 pub mod reply;
 pub mod sse;
+pub mod textual_calls;
 pub mod usage;
 
 use std::time::Duration;

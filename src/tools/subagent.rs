@@ -27,6 +27,7 @@ pub struct SubAgent {
     system: String,
     max_context: usize,
     usage: Arc<Mutex<UsageTotals>>,
+    recover_text_calls: bool,
 }
 
 impl SubAgent {
@@ -43,7 +44,14 @@ impl SubAgent {
             system,
             max_context,
             usage,
+            recover_text_calls: true,
         }
+    }
+
+    /// As [`Agent::with_text_call_recovery`], for the child agents.
+    pub fn with_text_call_recovery(mut self, on: bool) -> Self {
+        self.recover_text_calls = on;
+        self
     }
 }
 
@@ -86,7 +94,8 @@ impl Tool for SubAgent {
             child_ctx,
         )
         .with_max_rounds(MAX_ROUNDS)
-        .with_usage(self.usage.clone());
+        .with_usage(self.usage.clone())
+        .with_text_call_recovery(self.recover_text_calls);
         match child.run_turn(&args.task).await {
             Ok(TurnOutcome::Done { text, .. }) => {
                 Ok(format!("[Sub-agent completed]\n{}", cut(text)))

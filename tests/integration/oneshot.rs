@@ -376,3 +376,43 @@ async fn a_closed_stdout_ends_quietly() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn a_tool_call_written_as_text_is_run_unless_recovery_is_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let as_text = "I'll create it.\n```json\n{\"name\": \"write_file\", \"arguments\": {\"file_path\": \"hi.txt\", \"content\": \"hello\"}}\n```";
+    let server = MockServer::start(vec![
+        Script::Sse(sse_text(as_text)),
+        Script::Sse(sse_text("Created hi.txt.")),
+        Script::Sse(sse_text(as_text)),
+    ])
+    .await;
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        run.stdout, "Created hi.txt.\n",
+        "the markup is not the answer"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("hi.txt")).expect("created"),
+        "hello"
+    );
+    let second = server.requests()[1].messages();
+    let call = &second[2];
+    assert_eq!(call.text(), "I'll create it.");
+    assert_eq!(call.tool_calls()[0].function.name, "write_file");
+
+    std::fs::remove_file(dir.path().join("hi.txt")).expect("rm");
+    let env = [
+        ("OPENAI_BASE_URL", server.url.as_str()),
+        ("CORECODER_TEXT_TOOL_CALLS", "0"),
+    ];
+    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("```json"),
+        "with recovery off the text is the answer"
+    );
+    assert!(!dir.path().join("hi.txt").exists());
+}
