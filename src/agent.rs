@@ -18,7 +18,7 @@ use crate::context::ContextManager;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
-use crate::tools::{Tool, ToolContext, Toolbox};
+use crate::tools::{Tool, ToolContext, ToolError, Toolbox};
 
 /// Something the outside may want to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -387,8 +387,40 @@ async fn execute(
     };
     match tool.run(args, ctx).await {
         Ok(out) => (out, false),
+        // Say what the arguments should look like: small models fix a call from that.
+        Err(e @ ToolError::BadArgs(_)) => {
+            let usage = expected_arguments(&tool.parameters());
+            (
+                format!("Error: {name}: {e}. Expected arguments: {usage}"),
+                true,
+            )
+        }
         Err(e) => (format!("Error: {name}: {e}"), true),
     }
+}
+
+/// `file_path (string, required), offset (integer)` from a JSON Schema's properties.
+pub fn expected_arguments(schema: &Value) -> String {
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let Some(props) = schema["properties"].as_object() else {
+        return "{}".to_string();
+    };
+    let parts: Vec<String> = props
+        .iter()
+        .map(|(key, p)| {
+            let kind = p["type"].as_str().unwrap_or("any");
+            let req = if required.contains(&key.as_str()) {
+                ", required"
+            } else {
+                ""
+            };
+            format!("{key} ({kind}{req})")
+        })
+        .collect();
+    parts.join(", ")
 }
 
 /// A one-line view of a call's arguments for display (`cargo test`, `src/main.rs`).
