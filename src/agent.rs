@@ -18,7 +18,7 @@ use crate::context::ContextManager;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
-use crate::tools::{Tool, ToolContext, ToolError, Toolbox};
+use crate::tools::{ToolContext, Toolbox, call};
 
 /// Something the outside may want to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -325,7 +325,7 @@ impl Agent {
             let names = self.toolbox.names();
             let call = call.clone();
             let ctx = self.ctx.clone();
-            set.spawn(async move { (i, execute(tool, &names, &call, &ctx).await) });
+            set.spawn(async move { (i, call::execute(tool, &names, &call, &ctx).await) });
         }
         let mut results = vec![None; calls.len()];
         while let Some(joined) = set.join_next().await {
@@ -348,100 +348,5 @@ impl Agent {
                 output
             })
             .collect()
-    }
-}
-
-/// Runs one call; every failure becomes an `Error: …` text for the model.
-async fn execute(
-    tool: Option<Arc<dyn Tool>>,
-    names: &[&str],
-    call: &ToolCall,
-    ctx: &ToolContext,
-) -> (String, bool) {
-    let name = &call.function.name;
-    let Some(tool) = tool else {
-        let known = names.join(", ");
-        return (
-            format!("Error: unknown tool '{name}'. Available tools: {known}"),
-            true,
-        );
-    };
-    let args: Value = match serde_json::from_str(&call.function.arguments) {
-        Ok(v @ Value::Object(_)) => v,
-        Ok(_) => {
-            return (
-                format!("Error: arguments for {name} must be a JSON object"),
-                true,
-            );
-        }
-        Err(e) => {
-            let raw: String = call.function.arguments.chars().take(200).collect();
-            return (
-                format!(
-                    "Error: arguments for {name} are not valid JSON ({e}); received: {raw}. \
-                     Send the arguments again as one JSON object."
-                ),
-                true,
-            );
-        }
-    };
-    match tool.run(args, ctx).await {
-        Ok(out) => (out, false),
-        // Say what the arguments should look like: small models fix a call from that.
-        Err(e @ ToolError::BadArgs(_)) => {
-            let usage = expected_arguments(&tool.parameters());
-            (
-                format!("Error: {name}: {e}. Expected arguments: {usage}"),
-                true,
-            )
-        }
-        Err(e) => (format!("Error: {name}: {e}"), true),
-    }
-}
-
-/// `file_path (string, required), offset (integer)` from a JSON Schema's properties.
-pub fn expected_arguments(schema: &Value) -> String {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(props) = schema["properties"].as_object() else {
-        return "{}".to_string();
-    };
-    let parts: Vec<String> = props
-        .iter()
-        .map(|(key, p)| {
-            let kind = p["type"].as_str().unwrap_or("any");
-            let req = if required.contains(&key.as_str()) {
-                ", required"
-            } else {
-                ""
-            };
-            format!("{key} ({kind}{req})")
-        })
-        .collect();
-    parts.join(", ")
-}
-
-/// A one-line view of a call's arguments for display (`cargo test`, `src/main.rs`).
-pub fn summarize_args(arguments: &str) -> String {
-    let line = match serde_json::from_str::<Value>(arguments) {
-        Ok(Value::Object(map)) => {
-            let parts: Vec<String> = map
-                .values()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect();
-            parts.join(", ")
-        }
-        _ => arguments.to_string(),
-    };
-    let line = line.replace('\n', " ");
-    if line.chars().count() > 80 {
-        format!("{}…", line.chars().take(79).collect::<String>())
-    } else {
-        line
     }
 }

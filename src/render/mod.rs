@@ -189,7 +189,7 @@ impl Renderer {
             AgentEvent::ToolStarted {
                 name, arguments, ..
             } => {
-                let summary = crate::agent::summarize_args(arguments);
+                let summary = crate::tools::call::summarize_args(arguments);
                 self.close_reasoning();
                 let line = format!("{indent}⏺ {name}({summary})");
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));

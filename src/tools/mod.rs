@@ -5,6 +5,7 @@
 //! working directory, the files changed so far) lives in `ToolContext`, never in a global.
 
 pub mod bash;
+pub mod call;
 pub mod command_safety;
 pub mod edit_file;
 pub mod glob;
