@@ -416,3 +416,47 @@ async fn a_tool_call_written_as_text_is_run_unless_recovery_is_off() {
     );
     assert!(!dir.path().join("hi.txt").exists());
 }
+
+#[tokio::test]
+async fn config_files_set_defaults_below_the_environment() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server =
+        MockServer::start(vec![Script::Sse(sse_text("a")), Script::Sse(sse_text("b"))]).await;
+    std::fs::create_dir_all(dir.path().join(".config/corecoder")).expect("mkdir");
+    std::fs::write(
+        dir.path().join(".config/corecoder/config.toml"),
+        format!(
+            "base_url = \"{}\"\nmodel = \"user-model\"\nmax_tokens = 111\n",
+            server.url
+        ),
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join(".corecoder.toml"),
+        "model = \"project-model\"\n",
+    )
+    .expect("write");
+    let run = corecoder(dir.path(), &[], &["-p", "hi"]).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let run = corecoder(
+        dir.path(),
+        &[("CORECODER_MODEL", "env-model")],
+        &["-p", "hi"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let requests = server.requests();
+    assert_eq!(
+        (&requests[0].body["model"], &requests[0].body["max_tokens"]),
+        (&json!("project-model"), &json!(111))
+    );
+    assert_eq!(requests[1].body["model"], "env-model");
+    std::fs::write(dir.path().join(".corecoder.toml"), "modle = \"typo\"\n").expect("write");
+    let bad = corecoder(dir.path(), &[], &["-p", "hi"]).await;
+    assert_eq!(bad.code, Some(1));
+    assert!(
+        bad.stderr.contains(".corecoder.toml") && bad.stderr.contains("modle"),
+        "{}",
+        bad.stderr
+    );
+}
