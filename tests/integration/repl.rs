@@ -63,7 +63,10 @@ impl Tmux {
             .status();
     }
 
-    fn type_line(&self, text: &str) {
+    /// Types `text` and Enter at the `n`th prompt, once it is on screen: keys typed while a
+    /// turn runs would be discarded when the editor takes the terminal back.
+    async fn line_at(&self, n: usize, text: &str) {
+        self.wait_for_n("You > ", n).await;
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-l", text])
             .status();
@@ -121,8 +124,7 @@ async fn repl_submits_renders_and_answers_slash_commands() {
         return;
     };
     t.wait_for("/help for commands").await;
-    t.wait_for("You > ").await;
-    t.type_line("say hi");
+    t.line_at(1, "say hi").await;
     let screen = t.wait_for("Hi! Here is bold and code.").await;
     assert!(
         !screen.contains("**bold**"),
@@ -130,7 +132,7 @@ async fn repl_submits_renders_and_answers_slash_commands() {
     );
     t.wait_for("tokens this turn").await;
 
-    t.type_line("/nope");
+    t.line_at(2, "/nope").await;
     t.wait_for("unknown command /nope (try /help)").await;
     assert_eq!(
         server.requests().len(),
@@ -138,18 +140,20 @@ async fn repl_submits_renders_and_answers_slash_commands() {
         "an unknown command never reaches the model"
     );
 
-    t.type_line("change the greeting");
+    t.line_at(3, "change the greeting").await;
     t.wait_for("Edited greet.txt.").await;
-    t.type_line("/diff");
-    let screen = t.wait_for("+goodbye").await;
+    t.line_at(4, "/diff").await;
+    // Once in the edit's own result, once in /diff.
+    let screen = t.wait_for_n("+goodbye", 2).await;
     assert!(
         screen.contains("-hello") && screen.contains("+++ b/greet.txt"),
         "{screen}"
     );
 
-    t.type_line("/tokens");
+    t.line_at(5, "/tokens").await;
     t.wait_for("tokens: 250 prompt + 25 completion = 275").await;
 
+    t.wait_for_n("You > ", 6).await;
     t.keys(&["C-d"]);
     t.wait_for("EXITED=0").await;
 }
@@ -162,14 +166,12 @@ async fn ctrl_c_cancels_a_slow_turn_and_the_next_prompt_works() {
     let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "") else {
         return;
     };
-    t.wait_for("You > ").await;
-    t.type_line("wait a long time");
+    t.line_at(1, "wait a long time").await;
     t.wait_for("bash(sleep 30)").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     t.keys(&["C-c"]);
     t.wait_for("Interrupted").await;
-    t.wait_for_n("You > ", 2).await;
-    t.type_line("are you there?");
+    t.line_at(2, "are you there?").await;
     t.wait_for("Back again.").await;
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
@@ -183,7 +185,9 @@ async fn ctrl_c_cancels_a_slow_turn_and_the_next_prompt_works() {
         .collect();
     assert_eq!(texts, ["wait a long time", "are you there?"]);
     // Ctrl-C twice at an empty prompt leaves.
+    t.wait_for_n("You > ", 3).await;
     t.keys(&["C-c"]);
+    t.wait_for_n("You > ", 4).await;
     t.keys(&["C-c"]);
     t.wait_for("EXITED=0").await;
 }
@@ -201,19 +205,20 @@ async fn newlines_can_be_typed_or_pasted_and_sessions_can_be_named_and_listed() 
     };
     t.wait_for("You > ").await;
     // Ctrl-J inserts a newline instead of sending.
-    let _ = Command::new("tmux")
-        .args(["-L", &t.socket, "send-keys", "-l", "first line"])
-        .status();
+    let tmux = |args: &[&str]| {
+        let _ = Command::new("tmux")
+            .args(["-L", &t.socket])
+            .args(args)
+            .status();
+    };
+    tmux(&["send-keys", "-l", "first line"]);
     t.keys(&["C-j"]);
-    t.type_line("second line");
+    t.line_at(1, "second line").await;
     t.wait_for("Two lines seen.").await;
     // A bracketed paste of several lines arrives whole and is not sent line by line.
-    let _ = Command::new("tmux")
-        .args(["-L", &t.socket, "set-buffer", "pasted one\npasted two"])
-        .status();
-    let _ = Command::new("tmux")
-        .args(["-L", &t.socket, "paste-buffer", "-p"])
-        .status();
+    t.wait_for_n("You > ", 2).await;
+    tmux(&["set-buffer", "pasted one\npasted two"]);
+    tmux(&["paste-buffer", "-p"]);
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         server.requests().len(),
@@ -229,15 +234,15 @@ async fn newlines_can_be_typed_or_pasted_and_sessions_can_be_named_and_listed() 
         "pasted one\npasted two"
     );
 
-    t.type_line("/save my work");
+    t.line_at(3, "/save my work").await;
     t.wait_for("Resume with: corecoder -r my-work").await;
     assert!(
         dir.path()
             .join(".corecoder/sessions/my-work.json")
             .is_file()
     );
-    t.type_line("/sessions");
+    t.line_at(4, "/sessions").await;
     t.wait_for("first line second line").await;
-    t.type_line("/quit");
+    t.line_at(5, "/quit").await;
     t.wait_for("EXITED=0").await;
 }
