@@ -216,7 +216,7 @@ fn save(store: &SessionStore, meta: &Mutex<Session>, messages: &[Message], color
         messages: messages.to_vec(),
         ..meta.lock().unwrap_or_else(PoisonError::into_inner).clone()
     };
-    if let Err(e) = store.save(&session) {
+    if let Err(e) = store.autosave(&session) {
         render::error(color, &format!("could not save the session: {e}"));
     }
 }

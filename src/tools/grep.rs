@@ -13,14 +13,26 @@ use regex::bytes::{Regex, RegexBuilder};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::glob::{compile_glob, names_hidden, search_root, shown_path, walk};
+use super::glob::{canonical_cwd, compile_glob, names_hidden, search_root, shown_path, walk};
 use super::{Tool, ToolContext, ToolError, parse_args};
 
 const MAX_SHOWN: usize = 200;
 const MAX_LINE: usize = 300;
 const BINARY_PROBE: usize = 8192;
 
-pub struct Grep;
+/// The grep tool. `max_shown` caps the matching lines in a reply (200 by default, so a broad
+/// pattern cannot flood the context); the benchmark lifts it to compare every hit with ripgrep.
+pub struct Grep {
+    pub max_shown: usize,
+}
+
+impl Default for Grep {
+    fn default() -> Self {
+        Grep {
+            max_shown: MAX_SHOWN,
+        }
+    }
+}
 
 #[async_trait]
 impl Tool for Grep {
@@ -53,9 +65,10 @@ impl Tool for Grep {
         let hidden = args.include.as_deref().is_some_and(names_hidden);
         let root = search_root(ctx, args.path.as_deref())?;
         let cwd = ctx.cwd();
+        let max_shown = self.max_shown;
         tokio::task::spawn_blocking(move || {
-            let hits = search_tree(&root, &re, include.as_ref(), hidden);
-            format_hits(hits, &cwd)
+            let hits = search_tree(&root, &re, include.as_ref(), hidden, max_shown);
+            format_hits(hits, &cwd, max_shown)
         })
         .await
         .map_err(|e| ToolError::failed(format!("grep failed: {e}")))
@@ -96,6 +109,7 @@ fn search_tree(
     re: &Regex,
     include: Option<&GlobMatcher>,
     hidden: bool,
+    max_shown: usize,
 ) -> Vec<FileHits> {
     let root_is_file = root.is_file();
     let mut hits = walk(root, hidden, |entry| {
@@ -116,7 +130,7 @@ fn search_tree(
         if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
             return None;
         }
-        let (total, lines) = search(re, &bytes, MAX_SHOWN);
+        let (total, lines) = search(re, &bytes, max_shown);
         (total > 0).then(|| FileHits {
             path: entry.path().to_path_buf(),
             total,
@@ -172,16 +186,17 @@ fn cut_line(raw: &[u8]) -> String {
     }
 }
 
-/// `path:line: text`, sorted by path then line, at most 200 shown with the total.
-fn format_hits(hits: Vec<FileHits>, cwd: &Path) -> String {
+/// `path:line: text`, sorted by path then line, at most `max_shown` shown with the total.
+fn format_hits(hits: Vec<FileHits>, cwd: &Path, max_shown: usize) -> String {
     let total: usize = hits.iter().map(|h| h.total).sum();
     if total == 0 {
         return "No matches found.".to_string();
     }
     let mut out = Vec::new();
+    let cwd = canonical_cwd(cwd);
     for hit in &hits {
-        let shown = shown_path(&hit.path, cwd);
-        for (line, text) in hit.lines.iter().take(MAX_SHOWN - out.len()) {
+        let shown = shown_path(&hit.path, &cwd);
+        for (line, text) in hit.lines.iter().take(max_shown - out.len()) {
             out.push(format!("{shown}:{line}: {text}"));
         }
     }
@@ -204,7 +219,7 @@ mod tests {
 
     async fn grep(dir: &Path, args: Value) -> Result<String, ToolError> {
         let ctx = ToolContext::new(dir.to_path_buf(), Arc::new(|_| {}));
-        Grep.run(args, &ctx).await
+        Grep::default().run(args, &ctx).await
     }
 
     fn write(dir: &Path, files: &[(&str, &str)]) {

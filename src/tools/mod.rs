@@ -142,8 +142,8 @@ impl Toolbox {
             Arc::new(read_file::ReadFile),
             Arc::new(write_file::WriteFile),
             Arc::new(edit_file::EditFile),
-            Arc::new(glob::Glob),
-            Arc::new(grep::Grep),
+            Arc::new(glob::Glob::default()),
+            Arc::new(grep::Grep::default()),
         ])
     }
 
