@@ -150,10 +150,6 @@ impl Agent {
         *self.usage.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub fn usage_handle(&self) -> Arc<Mutex<UsageTotals>> {
-        self.usage.clone()
-    }
-
     pub fn model(&self) -> &str {
         self.llm.model()
     }

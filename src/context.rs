@@ -166,10 +166,6 @@ impl ContextManager {
         }
     }
 
-    pub fn max_tokens(&self) -> usize {
-        self.max_tokens
-    }
-
     /// The provider counted `prompt_tokens` for a request carrying `sent` history messages.
     pub fn record_usage(&mut self, sent: usize, prompt_tokens: u64) {
         if prompt_tokens > 0 {
