@@ -78,6 +78,12 @@ impl ReplyBuilder {
 
     /// Applies one SSE event and returns what should be shown now.
     pub fn apply(&mut self, ev: &SseEvent) -> Delta {
+        if self.done {
+            // `[DONE]` ends the stream. The client stops reading after the network read that
+            // held it, so without this, events behind it would count only when they happened
+            // to arrive in that same read (found by the `sse_reply` fuzz target).
+            return Delta::default();
+        }
         let data = ev.data.trim();
         if ev.event.as_deref() == Some("error") {
             // Groq's `event: error`; the payload is usually `{"error": {...}}`, but take text too.
@@ -498,6 +504,26 @@ mod tests {
         assert!(!b.is_complete());
         let b = build(&[r#"{"choices":[{"delta":{"content":"x"}}]}"#, "[DONE]"]);
         assert!(b.is_complete() && b.is_done());
+    }
+
+    #[test]
+    fn events_after_done_are_ignored_whichever_read_they_arrive_in() {
+        let b = build(&[
+            r#"{"choices":[{"delta":{"content":"a"}}]}"#,
+            "[DONE]",
+            r#"{"choices":[{"delta":{"content":"b"},"finish_reason":"stop"}]}"#,
+        ]);
+        assert_eq!((b.text(), b.chunks(), b.finish_reason()), ("a", 1, None));
+        let mut b = ReplyBuilder::new();
+        b.apply(&SseEvent {
+            event: None,
+            data: "[DONE]".into(),
+        });
+        b.apply(&SseEvent {
+            event: Some("error".into()),
+            data: "late".into(),
+        });
+        assert_eq!(b.error(), None);
     }
 
     #[test]

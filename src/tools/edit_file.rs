@@ -93,30 +93,64 @@ fn edit(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
         )),
         _ => ToolError::failed(format!("cannot read {shown}: {e}")),
     })?;
-    let file = TextFile::decode(&bytes).map_err(|why| {
-        ToolError::failed(format!(
-            "{shown} {why}; edit_file only edits UTF-8 text, use bash for other files"
-        ))
+    let done = edit_bytes(
+        shown,
+        &bytes,
+        &args.old_string,
+        &args.new_string,
+        args.replace_all,
+    )
+    .map_err(ToolError::failed)?;
+    ctx.record_change(&path, Some(bytes));
+    atomic_write(&path, &done.bytes)
+        .map_err(|e| ToolError::failed(format!("cannot write {shown}: {e}")))?;
+    let what = match done.count {
+        1 => "1 occurrence".to_string(),
+        n => format!("{n} occurrences"),
+    };
+    let diff = unified_diff(shown, &done.before, &done.after);
+    Ok(format!("Edited {shown} (replaced {what})\n{diff}"))
+}
+
+/// A successful edit before it is written: the bytes for the file, and the text before and
+/// after as the matcher saw it (for the diff).
+#[derive(Debug)]
+pub struct Edited {
+    pub bytes: Vec<u8>,
+    pub count: usize,
+    pub before: String,
+    pub after: String,
+}
+
+/// The pure edit, public so the fuzz target drives exactly what the tool runs: decode the
+/// file, match and replace, keep the final-newline state, encode. `Err` is the message for
+/// the model (`shown` is the path as the model wrote it).
+pub fn edit_bytes(
+    shown: &str,
+    bytes: &[u8],
+    old: &str,
+    new: &str,
+    all: bool,
+) -> Result<Edited, String> {
+    let file = TextFile::decode(bytes).map_err(|why| {
+        format!("{shown} {why}; edit_file only edits UTF-8 text, use bash for other files")
     })?;
     let (old, new) = if file.crlf {
         // The model writes `\n`; the file's CRLF endings come back when it is encoded.
         let lf = |s: &str| s.replace("\r\n", "\n");
-        (lf(&args.old_string), lf(&args.new_string))
+        (lf(old), lf(new))
     } else {
-        (args.old_string.clone(), args.new_string.clone())
+        (old.to_string(), new.to_string())
     };
-    let (edited, count) = replace(&file.text, &old, &new, args.replace_all)
-        .map_err(|miss| ToolError::failed(explain_miss(shown, &file.text, &old, miss)))?;
-    let edited = keep_final_newline(&file.text, edited);
-    ctx.record_change(&path, Some(bytes));
-    atomic_write(&path, &file.encode(&edited))
-        .map_err(|e| ToolError::failed(format!("cannot write {shown}: {e}")))?;
-    let what = match count {
-        1 => "1 occurrence".to_string(),
-        n => format!("{n} occurrences"),
-    };
-    let diff = unified_diff(shown, &file.text, &edited);
-    Ok(format!("Edited {shown} (replaced {what})\n{diff}"))
+    let (edited, count) = replace(&file.text, &old, &new, all)
+        .map_err(|miss| explain_miss(shown, &file.text, &old, miss))?;
+    let after = keep_final_newline(&file.text, edited);
+    Ok(Edited {
+        bytes: file.encode(&after),
+        count,
+        before: file.text,
+        after,
+    })
 }
 
 /// The model-facing explanation of a failed match, with what to do next.
@@ -289,6 +323,13 @@ mod tests {
         assert_eq!(read(&dir), b"a\nc\n");
         let dir = setup(b"a\nb");
         edit_file(dir.path(), args("b", "c\n")).await.unwrap();
+        assert_eq!(read(&dir), b"a\nc");
+    }
+
+    #[tokio::test]
+    async fn edit_file_leaves_no_stray_cr_when_new_string_ends_in_crlf_in_an_lf_file() {
+        let dir = setup(b"a\nb");
+        edit_file(dir.path(), args("b", "c\r\n")).await.unwrap();
         assert_eq!(read(&dir), b"a\nc");
     }
 

@@ -97,6 +97,11 @@ pub fn keep_final_newline(original: &str, mut edited: String) -> String {
         edited.push('\n');
     } else if !had && edited.ends_with('\n') {
         edited.pop();
+        // A `\r\n` the model wrote into an LF file is one line ending: taking only the `\n`
+        // would leave a stray CR at the end (found by the `edit_replace` fuzz target).
+        if edited.ends_with('\r') && !original.ends_with('\r') {
+            edited.pop();
+        }
     }
     edited
 }
@@ -292,6 +297,12 @@ mod tests {
         assert_eq!(keep_final_newline("a\nb", "a\nc\n".into()), "a\nc");
         assert_eq!(keep_final_newline("a\nb\n", "a\nc\n".into()), "a\nc\n");
         assert_eq!(keep_final_newline("a\n", String::new()), "");
+    }
+
+    #[test]
+    fn keep_final_newline_drops_a_whole_crlf_the_edit_added_at_the_end() {
+        assert_eq!(keep_final_newline("a\nb", "a\nc\r\n".into()), "a\nc");
+        assert_eq!(keep_final_newline("a\nb\r", "a\nb\r\n".into()), "a\nb\r");
     }
 
     #[test]

@@ -87,7 +87,10 @@ impl Parser {
             w.lit.push(c);
             self.i += 1;
         }
-        self.i += 1;
+        // An unclosed quote ends at the end of input: stepping over a closing quote that is
+        // not there put the index past the end, and the next slice of the input panicked
+        // (`<<'`, found by the `command_gate` fuzz target).
+        self.eat('\'');
     }
 
     /// What only a word's first character can start: `<(…)`, `>(…)` and `~user`.

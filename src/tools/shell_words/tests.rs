@@ -98,6 +98,13 @@ fn unbalanced_quotes_run_to_the_end_instead_of_failing() {
 }
 
 #[test]
+fn an_unclosed_single_quote_at_the_end_never_reads_past_the_input() {
+    assert!(parse("<<'", 0).is_ok());
+    assert!(parse("cat <<'EOF", 0).is_ok());
+    assert_eq!(simple("echo 'a"), vec![vec!["echo", "a"]]);
+}
+
+#[test]
 fn nesting_beyond_the_limit_is_an_error() {
     let deep = "$(".repeat(MAX_DEPTH + 5);
     assert_eq!(parse(&deep, 0), Err(TooDeep));

@@ -1,0 +1,101 @@
+//! Arbitrary bytes, cut into arbitrary network reads, through the SSE decoder and the reply
+//! builder exactly as `llm/openai.rs` drives them (stop reading after `[DONE]`, then `finish`).
+//!
+//! Input: byte 0 says how many of the following bytes are chunk lengths (0–16); those lengths
+//! are used in turn (0 means an empty read followed by a one-byte read) and the rest is the
+//! stream. Invariants: nothing panics, and the decoded events and the assembled reply (text,
+//! reasoning, refusal, tool calls, finish reason, usage, error, completeness) are the same
+//! whether the stream arrives in one read or in those pieces.
+
+#![no_main]
+
+use corecoder::llm::Reply;
+use corecoder::llm::reply::ReplyBuilder;
+use corecoder::llm::sse::{SseDecoder, SseEvent};
+use libfuzzer_sys::fuzz_target;
+
+/// What the client ends up with, plus the builder's flags the client branches on.
+#[derive(Debug, PartialEq)]
+struct Outcome {
+    reply: Reply,
+    done: bool,
+    complete: bool,
+    understood_chunks: usize,
+}
+
+/// The client's read loop (`read_stream` in `llm/openai.rs`) without the I/O.
+fn assemble<'a>(reads: impl Iterator<Item = &'a [u8]>) -> Outcome {
+    let mut decoder = SseDecoder::new();
+    let mut builder = ReplyBuilder::new();
+    for bytes in reads {
+        for ev in decoder.push(bytes) {
+            builder.apply(&ev);
+        }
+        if builder.is_done() {
+            break;
+        }
+    }
+    if let Some(ev) = decoder.finish() {
+        builder.apply(&ev);
+    }
+    let (done, complete, understood_chunks) =
+        (builder.is_done(), builder.is_complete(), builder.chunks());
+    Outcome {
+        reply: builder.finish("fuzz"),
+        done,
+        complete,
+        understood_chunks,
+    }
+}
+
+/// Every event the decoder produces, reading to the end.
+fn decode<'a>(reads: impl Iterator<Item = &'a [u8]>) -> Vec<SseEvent> {
+    let mut decoder = SseDecoder::new();
+    let mut out: Vec<SseEvent> = reads.flat_map(|b| decoder.push(b)).collect();
+    out.extend(decoder.finish());
+    out
+}
+
+/// The stream cut into reads of the given lengths, used cyclically.
+fn split<'a>(stream: &'a [u8], lengths: &[u8]) -> Vec<&'a [u8]> {
+    if lengths.is_empty() {
+        return vec![stream];
+    }
+    let mut reads = Vec::new();
+    let (mut at, mut i) = (0, 0);
+    while at < stream.len() {
+        let mut len = usize::from(lengths[i % lengths.len()]);
+        i += 1;
+        if len == 0 {
+            reads.push(&stream[at..at]);
+            len = 1;
+        }
+        let end = (at + len).min(stream.len());
+        reads.push(&stream[at..end]);
+        at = end;
+    }
+    reads
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&count, rest)) = data.split_first() else {
+        return;
+    };
+    let count = usize::from(count % 17).min(rest.len());
+    let (lengths, stream) = rest.split_at(count);
+    let reads = split(stream, lengths);
+
+    let whole = decode(std::iter::once(stream));
+    let pieces = decode(reads.iter().copied());
+    assert_eq!(
+        whole, pieces,
+        "decoded events differ when split as {lengths:?}"
+    );
+
+    let whole = assemble(std::iter::once(stream));
+    let pieces = assemble(reads.iter().copied());
+    assert_eq!(
+        whole, pieces,
+        "assembled reply differs when split as {lengths:?}"
+    );
+});
