@@ -1,0 +1,238 @@
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use super::format::CORECODER_FILE;
+use super::*;
+use crate::message::{FunctionCall, ToolCall};
+
+/// A store rooted one level below a temp dir, so tests can see what lands beside it.
+fn store() -> (tempfile::TempDir, SessionStore) {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = SessionStore::new(tmp.path().join("sessions"));
+    (tmp, store)
+}
+
+fn session(id: &str, cwd: &str, prompt: &str) -> Session {
+    Session {
+        id: id.into(),
+        model: "gpt-4o".into(),
+        cwd: Some(PathBuf::from(cwd)),
+        messages: vec![Message::user(prompt), Message::assistant("done")],
+        saved_at: None,
+    }
+}
+
+/// Saves, then sets the file's mtime: saves within one clock tick would otherwise tie.
+fn save_at(store: &SessionStore, s: &Session, secs: u64) {
+    let path = store.save(s).unwrap();
+    let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(when).unwrap();
+}
+
+fn put(store: &SessionStore, name: &str, bytes: &[u8]) {
+    fs::create_dir_all(store.root()).unwrap();
+    fs::write(store.root().join(name), bytes).unwrap();
+}
+
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn saved_session_loads_back_unchanged() {
+    let (_tmp, store) = store();
+    let mut s = session("work", "/home/me/proj", "fix the tests");
+    s.messages.push(Message::Assistant {
+        content: None,
+        tool_calls: vec![ToolCall {
+            id: "c1".into(),
+            kind: "function".into(),
+            function: FunctionCall {
+                name: "bash".into(),
+                arguments: r#"{"command":"ls"}"#.into(),
+            },
+            extra: Default::default(),
+        }],
+    });
+    s.messages.push(Message::tool("c1", "Cargo.toml\n请"));
+    let path = store.save(&s).unwrap();
+    assert_eq!(path, store.root().join("work.json"));
+    let back = store.load("work").unwrap();
+    let stamp = back.saved_at.clone().unwrap();
+    assert_eq!((stamp.len(), &stamp[10..11]), (19, " "), "{stamp}");
+    assert_eq!(
+        Session {
+            saved_at: None,
+            ..back
+        },
+        s
+    );
+}
+
+#[test]
+fn corecoder_written_file_resumes_by_id() {
+    let (_tmp, store) = store();
+    put(
+        &store,
+        "session_20250131_142501_9f3a0c12.json",
+        CORECODER_FILE.as_bytes(),
+    );
+    let s = store.load("session_20250131_142501_9f3a0c12").unwrap();
+    assert_eq!(
+        (s.model.as_str(), s.cwd.as_deref()),
+        ("deepseek-chat", None)
+    );
+    assert_eq!(s.messages.len(), 4);
+}
+
+#[test]
+fn save_is_atomic_replaces_and_leaves_no_temp_files() {
+    let (_tmp, store) = store();
+    let mut s = session("same", "/p", "first");
+    store.save(&s).unwrap();
+    s.messages.push(Message::user("second"));
+    store.save(&s).unwrap();
+    assert_eq!(names_in(store.root()), ["same.json"]);
+    assert_eq!(store.load("same").unwrap().messages.len(), 3);
+    // Private to the user: conversations can hold pasted secrets.
+    let mode = fs::metadata(store.root().join("same.json"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o077, 0);
+}
+
+#[test]
+fn autosave_replaces_the_same_file_and_leaves_no_temp_files() {
+    let (_tmp, store) = store();
+    let mut s = session("auto", "/p", "first");
+    store.autosave(&s).unwrap();
+    s.messages.push(Message::user("second"));
+    let path = store.autosave(&s).unwrap();
+    assert_eq!(path, store.root().join("auto.json"));
+    assert_eq!(names_in(store.root()), ["auto.json"]);
+    assert_eq!(store.load("auto").unwrap().messages.len(), 3);
+}
+
+#[test]
+fn corrupt_file_is_an_error_naming_the_file() {
+    let (_tmp, store) = store();
+    put(&store, "broken.json", b"{ not valid json");
+    let err = store.load("broken").unwrap_err();
+    let path = store.root().join("broken.json");
+    assert!(matches!(err, SessionError::Corrupt { .. }), "{err:?}");
+    let shown = err.to_string();
+    assert!(shown.starts_with(&format!("session file {} is corrupt: ", path.display())));
+}
+
+#[test]
+fn missing_session_is_not_found() {
+    let (_tmp, store) = store();
+    let err = store.load("nope").unwrap_err();
+    let want = format!("no session named \"nope\" in {}", store.root().display());
+    assert_eq!(err.to_string(), want);
+}
+
+#[test]
+fn ids_cannot_reach_outside_the_sessions_folder() {
+    let (tmp, store) = store();
+    // A valid session beside the store must stay unreachable.
+    fs::write(tmp.path().join("outside.json"), CORECODER_FILE).unwrap();
+    let deep = "../".repeat(400) + "outside";
+    for raw in [
+        "../outside",
+        "/etc/passwd",
+        "../../etc/passwd",
+        "a/b",
+        "a\0",
+        &deep,
+    ] {
+        let got = store.load(raw);
+        assert!(matches!(got, Err(SessionError::NotFound { .. })), "{raw:?}");
+    }
+    for raw in ["..", "", ".", "/", "\0", "../.."] {
+        let got = store.load(raw);
+        assert!(matches!(got, Err(SessionError::InvalidId(_))), "{raw:?}");
+    }
+    // Saving refuses any id not already in sanitised form instead of renaming it.
+    let long = "a".repeat(101);
+    for raw in [
+        "../x",
+        "/etc/passwd",
+        "..",
+        "",
+        "a/b",
+        "a\0b",
+        ".hidden",
+        &long,
+    ] {
+        let got = store.save(&session(raw, "/p", "x"));
+        assert!(matches!(got, Err(SessionError::InvalidId(_))), "{raw:?}");
+    }
+    assert_eq!(names_in(tmp.path()), ["outside.json"]);
+}
+
+#[test]
+fn save_as_renames_and_later_autosaves_follow() {
+    let (_tmp, store) = store();
+    let mut s = session("session_20250101_000000_00000000", "/p", "x");
+    store.save(&s).unwrap();
+    let path = store.save_as(&mut s, "../Research Notes!").unwrap();
+    assert_eq!(s.id, "Research-Notes");
+    assert_eq!(path, store.root().join("Research-Notes.json"));
+    s.messages.push(Message::user("more"));
+    store.save(&s).unwrap();
+    assert_eq!(names_in(store.root()), ["Research-Notes.json"]);
+    assert_eq!(store.load("Research-Notes").unwrap().messages.len(), 3);
+    let refused = store.save_as(&mut s, "../..");
+    assert!(matches!(refused, Err(SessionError::InvalidId(_))));
+    assert_eq!(s.id, "Research-Notes");
+}
+
+#[test]
+fn list_is_newest_first_limited_and_skips_bad_files() {
+    let (_tmp, store) = store();
+    save_at(&store, &session("old", "/a", "first prompt"), 1);
+    save_at(&store, &session("new", "/b", "  second\n\tprompt  "), 3);
+    save_at(&store, &session("mid", "/a", "third"), 2);
+    put(&store, "bad.json", b"{\"id\": \"\xff\xfe");
+    put(&store, "notes.txt", b"{}");
+    put(&store, ".session-abc.tmp", b"{}");
+    // `load` could not open a name it would sanitise differently, so it is not offered.
+    put(&store, "has space.json", CORECODER_FILE.as_bytes());
+    fs::create_dir(store.root().join("dir.json")).unwrap();
+    let all = store.list(20);
+    let ids: Vec<&str> = all.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["new", "mid", "old"]);
+    assert_eq!(all[0].preview, "second prompt");
+    assert_eq!(all[0].model, "gpt-4o");
+    assert_eq!(all[0].cwd.as_deref(), Some(Path::new("/b")));
+    let two: Vec<String> = store.list(2).into_iter().map(|s| s.id).collect();
+    assert_eq!(two, ["new", "mid"]);
+}
+
+#[test]
+fn list_of_a_missing_directory_is_empty() {
+    let (_tmp, store) = store();
+    assert!(store.list(20).is_empty());
+}
+
+#[test]
+fn latest_for_dir_picks_the_newest_session_of_that_directory() {
+    let (_tmp, store) = store();
+    assert_eq!(store.latest_for_dir(Path::new("/a")).unwrap(), None);
+    save_at(&store, &session("a-old", "/a", "1"), 1);
+    save_at(&store, &session("a-new", "/a/", "2"), 2);
+    save_at(&store, &session("b-newest", "/b", "3"), 3);
+    put(&store, "zz.json", b"garbage");
+    put(&store, "cc.json", CORECODER_FILE.as_bytes());
+    let found = store.latest_for_dir(Path::new("/a")).unwrap().unwrap();
+    assert_eq!(found.id, "a-new");
+    assert_eq!(store.latest_for_dir(Path::new("/c")).unwrap(), None);
+}
