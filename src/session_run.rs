@@ -125,7 +125,7 @@ impl SessionRun {
             }
             SlashCommand::Model(None) => render::plain(&format!("Model: {}\n", self.config.model)),
             SlashCommand::Model(Some(name)) => self.switch_model(name),
-            SlashCommand::Tokens => render::totals(color, &self.agent.usage(), &self.config.model),
+            SlashCommand::Tokens => render::totals(&self.agent.usage(), &self.config.model),
             SlashCommand::Compact => match self.agent.compact_now().await {
                 Some((before, after)) => {
                     self.autosave();

@@ -94,15 +94,7 @@ pub fn layered_env<F: Fn(&str) -> Option<String>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::config::tests::env;
 
     #[test]
     fn dotenv_parsing_handles_quotes_exports_and_comments() {

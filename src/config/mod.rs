@@ -234,7 +234,7 @@ fn number<T: Number>(raw: Raw, default: T) -> Result<T, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn load(
@@ -244,7 +244,9 @@ mod tests {
         Config::load(flags, env, &ConfigFiles::default())
     }
 
-    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+    pub(super) fn env(
+        pairs: &'static [(&'static str, &'static str)],
+    ) -> impl Fn(&str) -> Option<String> {
         move |k| {
             pairs
                 .iter()

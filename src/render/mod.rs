@@ -311,8 +311,7 @@ fn totals_line(totals: &UsageTotals, model: &str) -> String {
 }
 
 /// `/tokens`: the running totals (and cost) on stdout.
-pub fn totals(color: bool, totals: &UsageTotals, model: &str) {
-    let _ = color;
+pub fn totals(totals: &UsageTotals, model: &str) {
     plain(&format!("{}\n", totals_line(totals, model)));
 }
 
