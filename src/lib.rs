@@ -35,6 +35,7 @@ pub mod error;
 pub mod llm;
 pub mod markdown;
 pub mod message;
+pub mod policy;
 pub mod prompt;
 pub mod render;
 pub mod repl;

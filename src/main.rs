@@ -15,7 +15,7 @@ use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun};
-use corecoder::tools::command_safety::{self, Verdict};
+use corecoder::policy::command_safety::{self, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

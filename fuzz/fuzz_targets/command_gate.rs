@@ -3,7 +3,7 @@
 
 #![no_main]
 
-use corecoder::tools::command_safety::{Verdict, check};
+use corecoder::policy::command_safety::{Verdict, check};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use super::command_safety::{self, Verdict};
+use crate::policy::command_safety::{self, Verdict};
 use super::{Tool, ToolContext, ToolError, parse_args};
 
 const DEFAULT_TIMEOUT: u64 = 120;

@@ -6,12 +6,10 @@
 
 pub mod bash;
 pub mod call;
-pub mod command_safety;
 pub mod edit_file;
 pub mod glob;
 pub mod grep;
 pub mod read_file;
-pub mod shell_words;
 pub mod subagent;
 pub mod write_file;
 

@@ -1,4 +1,4 @@
-//! Every recorded stream in `../shared/fixtures/sse/` must assemble to its `.expect.json`:
+//! Every recorded stream in `tests/fixtures/sse/` (copied from `../shared/fixtures/sse/`) must assemble to its `.expect.json`:
 //! once through the pure decoder and assembler (fed in awkward splits), and once over a real
 //! HTTP connection through `OpenAiClient`.
 
@@ -14,9 +14,9 @@ use serde_json::{Value, json};
 use crate::support::{MockServer, Script};
 
 fn fixtures() -> Vec<(String, Vec<u8>, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/sse");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sse");
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("shared/fixtures/sse must sit beside the repo") {
+    for entry in std::fs::read_dir(&dir).expect("tests/fixtures/sse is part of the repository") {
         let path = entry.expect("entry").path();
         if path.extension().and_then(|e| e.to_str()) != Some("sse") {
             continue;

@@ -2,7 +2,7 @@
 
 // Local SSE server, SSE builders, scripted model; the history-invariant check.
 mod support;
-// Every recorded provider stream in ../shared/fixtures/sse, by decoder and over HTTP.
+// Every recorded provider stream in tests/fixtures/sse, by decoder and over HTTP.
 mod fixtures;
 // The HTTP client against the local server: request shape, retries, fallbacks, faults.
 mod client;
