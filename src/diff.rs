@@ -1,10 +1,12 @@
 //! Unified diffs: of one edit (for `edit_file`'s reply) and of every file changed this session
 //! against its content before the first change (for `/diff`). Colours are `markdown`'s.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
 use similar::TextDiff;
 
 use crate::markdown::render_diff;
-use crate::tools::ToolContext;
 
 /// A unified diff of `old` → `new` with `a/` and `b/` headers; empty when they are equal.
 pub fn unified(old: &str, new: &str, name: &str) -> String {
@@ -18,20 +20,17 @@ pub fn unified(old: &str, new: &str, name: &str) -> String {
         .to_string()
 }
 
-/// Every file changed this session against its content before the first change.
-pub fn session_diff(ctx: &ToolContext, color: bool) -> String {
-    let changes = ctx
-        .changes
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let cwd = ctx.cwd();
+/// Every file changed this session (`originals`: each path's content before the first change,
+/// `None` for a file that did not exist) against what is on disk now; paths shown relative to
+/// `cwd`.
+pub fn session_diff(
+    originals: &BTreeMap<PathBuf, Option<Vec<u8>>>,
+    cwd: &Path,
+    color: bool,
+) -> String {
     let mut out = String::new();
-    for (path, original) in changes.originals() {
-        let shown = path
-            .strip_prefix(&cwd)
-            .unwrap_or(path)
-            .display()
-            .to_string();
+    for (path, original) in originals {
+        let shown = path.strip_prefix(cwd).unwrap_or(path).display().to_string();
         let before = original
             .as_deref()
             .map(String::from_utf8_lossy)
@@ -59,8 +58,13 @@ pub fn session_diff(ctx: &ToolContext, color: bool) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::tools::ToolContext;
     use std::sync::Arc;
+
+    fn session_diff(ctx: &ToolContext, color: bool) -> String {
+        let changes = ctx.changes.lock().unwrap();
+        super::session_diff(changes.originals(), &ctx.cwd(), color)
+    }
 
     #[test]
     fn session_diff_compares_against_the_content_before_the_first_change() {

@@ -31,7 +31,9 @@ pub mod clock;
 pub mod config;
 pub mod context;
 pub mod diff;
+pub mod dispatch;
 pub mod error;
+pub mod event;
 pub mod llm;
 pub mod markdown;
 pub mod message;
@@ -47,21 +49,23 @@ pub mod tools;
 use std::sync::{Arc, Mutex};
 
 use crate::agent::Agent;
+use crate::agent::subagent::SubAgent;
 use crate::config::Config;
 use crate::context::ContextManager;
+use crate::dispatch::Dispatcher;
 use crate::llm::openai::{ClientSettings, OpenAiClient};
 use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
-use crate::tools::subagent::SubAgent;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
-/// the client and the token totals), the system prompt with the project's `AGENTS.md`. The
+/// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
 /// tool context and the totals are passed in so a rebuilt agent (`/model`) keeps them.
 pub fn build_agent(
     config: &Config,
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
+    dispatcher: Arc<Dispatcher>,
 ) -> Result<Agent, LlmError> {
     let llm: Arc<dyn Llm> = Arc::new(OpenAiClient::new(ClientSettings {
         base_url: config.base_url.clone(),
@@ -82,7 +86,8 @@ pub fn build_agent(
         config.max_context,
         Arc::clone(&usage),
     )
-    .with_text_call_recovery(config.text_tool_calls);
+    .with_text_call_recovery(config.text_tool_calls)
+    .with_dispatcher(dispatcher.clone());
     let toolbox = basic.with(Arc::new(sub));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref());
     Ok(Agent::new(
@@ -93,6 +98,7 @@ pub fn build_agent(
         ctx,
     )
     .with_usage(usage)
+    .with_dispatcher(dispatcher)
     .with_max_rounds(config.max_rounds)
     .with_text_call_recovery(config.text_tool_calls))
 }

@@ -11,11 +11,11 @@ use corecoder::agent::TurnOutcome;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::error::{Error, exit};
+use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun};
-use corecoder::policy::command_safety::{self, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -145,10 +145,15 @@ fn one_shot(
         return match outcome? {
             TurnOutcome::Done { .. } => Ok(()),
             TurnOutcome::RoundLimit { rounds } => Err(Error::RoundLimit(rounds)),
+            TurnOutcome::Stopped { .. } => Err(Error::Interrupted),
         };
     }
     let (result, subtype, rounds, error) = match outcome {
         Ok(TurnOutcome::Done { text, rounds }) => (text, "success", rounds, None),
+        Ok(TurnOutcome::Stopped { rounds }) => {
+            let e = Error::Interrupted;
+            (e.to_string(), "interrupted", rounds, Some(e))
+        }
         Ok(TurnOutcome::RoundLimit { rounds }) => {
             let e = Error::RoundLimit(rounds);
             (e.to_string(), "round_limit", rounds, Some(e))

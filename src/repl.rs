@@ -100,7 +100,7 @@ pub fn run(
         let _ = rl.load_history(path);
     }
     let color = run.color;
-    render::banner(color, run);
+    render::banner(color, &run.banner());
     let mut last_interrupt: Option<Instant> = None;
     loop {
         let line = match rl.readline("You > ") {
@@ -145,7 +145,7 @@ fn turn(runtime: &tokio::runtime::Runtime, run: &mut SessionRun, input: &str) {
         }
     });
     match outcome {
-        None => render::notice(color, "Interrupted"),
+        None | Some(Ok(TurnOutcome::Stopped { .. })) => render::notice(color, "Interrupted"),
         Some(Ok(TurnOutcome::Done { .. })) => {}
         Some(Ok(TurnOutcome::RoundLimit { rounds })) => {
             render::error(color, &Error::RoundLimit(rounds).to_string());

@@ -8,9 +8,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::agent::{Agent, EventSink, RoundHook};
+use crate::agent::{Agent, RoundHook};
 use crate::config::Config;
+use crate::dispatch::Dispatcher;
 use crate::error::Error;
+use crate::event::EventSink;
 use crate::llm::usage::UsageTotals;
 use crate::message::Message;
 use crate::render;
@@ -34,6 +36,7 @@ pub struct SessionRun {
     pub color: bool,
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
+    dispatcher: Arc<Dispatcher>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -80,14 +83,23 @@ impl SessionRun {
         }
         let ctx = ToolContext::new(cwd, events);
         let usage = Arc::default();
+        let dispatcher = Arc::new(Dispatcher::new(config.api_key.clone()));
         let meta = Arc::new(Mutex::new(meta));
-        let agent = assemble(&config, &ctx, &usage, &store, &meta, color)?;
+        let parts = Parts {
+            ctx: &ctx,
+            usage: &usage,
+            dispatcher: &dispatcher,
+            store: &store,
+            meta: &meta,
+        };
+        let agent = assemble(&config, &parts, color)?;
         let mut run = SessionRun {
             agent,
             config,
             color,
             ctx,
             usage,
+            dispatcher,
             store,
             meta,
         };
@@ -103,8 +115,15 @@ impl SessionRun {
             .clone()
     }
 
-    pub fn resumed_messages(&self) -> usize {
-        self.agent.messages().len()
+    /// What the REPL's greeting shows of this session.
+    pub fn banner(&self) -> render::Banner<'_> {
+        render::Banner {
+            model: &self.config.model,
+            base_url: &self.config.base_url,
+            session_id: self.session_id(),
+            resumed: self.agent.messages().len(),
+            mode: None,
+        }
     }
 
     /// Saves now (after a cancelled turn, and after slash commands that change history).
@@ -133,7 +152,15 @@ impl SessionRun {
                 }
                 None => render::notice(color, "Nothing to compact."),
             },
-            SlashCommand::Diff => render::plain(&crate::diff::session_diff(&self.ctx, color)),
+            SlashCommand::Diff => {
+                let changes = self
+                    .ctx
+                    .changes
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                let diff = crate::diff::session_diff(changes.originals(), &self.ctx.cwd(), color);
+                render::plain(&diff);
+            }
             SlashCommand::Save(name) => self.save_named(name),
             SlashCommand::Sessions => render::sessions(color, &self.store.list(20)),
             SlashCommand::Quit => {}
@@ -143,14 +170,14 @@ impl SessionRun {
     fn switch_model(&mut self, name: String) {
         let mut config = self.config.clone();
         config.model = name.clone();
-        match assemble(
-            &config,
-            &self.ctx,
-            &self.usage,
-            &self.store,
-            &self.meta,
-            self.color,
-        ) {
+        let parts = Parts {
+            ctx: &self.ctx,
+            usage: &self.usage,
+            dispatcher: &self.dispatcher,
+            store: &self.store,
+            meta: &self.meta,
+        };
+        match assemble(&config, &parts, self.color) {
             Ok(mut agent) => {
                 agent.set_messages(self.agent.messages().to_vec());
                 self.agent = agent;
@@ -193,19 +220,27 @@ impl SessionRun {
     }
 }
 
-/// The agent for `config`, sharing the session's tool context, totals and autosave.
-fn assemble(
-    config: &Config,
-    ctx: &ToolContext,
-    usage: &Arc<Mutex<UsageTotals>>,
-    store: &SessionStore,
-    meta: &Arc<Mutex<Session>>,
-    color: bool,
-) -> Result<Agent, Error> {
-    let (store, meta) = (store.clone(), meta.clone());
+/// What outlives one agent value, lent to [`assemble`].
+struct Parts<'a> {
+    ctx: &'a ToolContext,
+    usage: &'a Arc<Mutex<UsageTotals>>,
+    dispatcher: &'a Arc<Dispatcher>,
+    store: &'a SessionStore,
+    meta: &'a Arc<Mutex<Session>>,
+}
+
+/// The agent for `config`, sharing the session's tool context, totals, dispatcher and autosave.
+fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error> {
+    let (store, meta) = (parts.store.clone(), parts.meta.clone());
     let hook: RoundHook =
         Box::new(move |messages: &[Message]| save(&store, &meta, messages, color));
-    Ok(crate::build_agent(config, ctx.clone(), usage.clone())?.with_round_hook(hook))
+    let agent = crate::build_agent(
+        config,
+        parts.ctx.clone(),
+        parts.usage.clone(),
+        parts.dispatcher.clone(),
+    )?;
+    Ok(agent.with_round_hook(hook))
 }
 
 fn save(store: &SessionStore, meta: &Mutex<Session>, messages: &[Message], color: bool) {

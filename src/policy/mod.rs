@@ -5,5 +5,7 @@
 //! every mode, and the parser splits a script into the simple commands that rules are checked
 //! against.
 
+mod action;
 pub mod command_safety;
 pub mod shell_words;
+pub use action::Action;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::agent::{AgentEvent, EventSink};
+use crate::event::{AgentEvent, EventSink};
 use crate::llm::usage::UsageTotals;
 
 /// How a one-shot run ended, for the `result` object.
@@ -47,7 +47,7 @@ pub fn silent_sink() -> EventSink {
     Arc::new(|_| {})
 }
 
-pub fn init(session_id: &str, model: &str, cwd: &str, tools: &[&str]) {
+pub fn init(session_id: &str, model: &str, cwd: &str, tools: &[String]) {
     emit(
         &json!({"type": "init", "session_id": session_id, "model": model, "cwd": cwd, "tools": tools}),
     );

@@ -13,7 +13,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::agent::{AgentEvent, EventSink};
+use crate::event::{AgentEvent, EventSink};
 use crate::llm::usage::UsageTotals;
 use crate::markdown::{MarkdownStream, render_diff};
 
@@ -189,7 +189,7 @@ impl Renderer {
             AgentEvent::ToolStarted {
                 name, arguments, ..
             } => {
-                let summary = crate::tools::call::summarize_args(arguments);
+                let summary = crate::dispatch::summarize_args(arguments);
                 self.close_reasoning();
                 let line = format!("{indent}⏺ {name}({summary})");
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));
@@ -328,15 +328,28 @@ pub fn turn_usage(color: bool, before: &UsageTotals, after: &UsageTotals, model:
     notice(color, &line);
 }
 
+/// What the REPL's greeting shows.
+pub struct Banner<'a> {
+    pub model: &'a str,
+    pub base_url: &'a str,
+    pub session_id: String,
+    pub resumed: usize,
+    /// The permission mode's name when it is not `default`.
+    pub mode: Option<&'static str>,
+}
+
 /// The REPL's greeting.
-pub fn banner(color: bool, run: &crate::session_run::SessionRun) {
+pub fn banner(color: bool, b: &Banner) {
     let mut line = format!(
         "corecoder {} · model {}",
         env!("CARGO_PKG_VERSION"),
-        run.config.model
+        b.model
     );
-    if run.config.base_url != crate::config::DEFAULT_BASE_URL {
-        line.push_str(&format!(" · {}", run.config.base_url));
+    if b.base_url != crate::config::DEFAULT_BASE_URL {
+        line.push_str(&format!(" · {}", b.base_url));
+    }
+    if let Some(mode) = b.mode {
+        line.push_str(&format!(" · {mode} mode"));
     }
     line.push_str(" · /help for commands");
     let text = if color {
@@ -345,11 +358,10 @@ pub fn banner(color: bool, run: &crate::session_run::SessionRun) {
         line
     };
     let _ = writeln!(std::io::stderr(), "{text}");
-    let resumed = run.resumed_messages();
-    if resumed > 0 {
+    if b.resumed > 0 {
         notice(
             color,
-            &format!("Resumed session {} ({resumed} messages)", run.session_id()),
+            &format!("Resumed session {} ({} messages)", b.session_id, b.resumed),
         );
     }
 }

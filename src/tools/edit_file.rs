@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::write_file::atomic_write;
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::Action;
 use text::{Miss, TextFile, closest_region, keep_final_newline, replace};
 
 mod text;
@@ -26,11 +27,11 @@ pub struct EditFile;
 
 #[async_trait]
 impl Tool for EditFile {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "edit_file"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Edit a file by replacing an exact string match. old_string must appear exactly once \
          in the file; include enough surrounding context to make it unique, or set replace_all \
          to replace every occurrence. Returns a unified diff of the change."
@@ -46,6 +47,13 @@ impl Tool for EditFile {
                 "replace_all": {"type": "boolean", "description": "Replace every occurrence of old_string (default false)"}
             },
             "required": ["file_path", "old_string", "new_string"]
+        })
+    }
+
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError> {
+        let args: Args = parse_args(args.clone())?;
+        Ok(Action::Edit {
+            paths: vec![ctx.resolve(&args.file_path)],
         })
     }
 

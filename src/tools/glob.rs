@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::Action;
 
 const MAX_SHOWN: usize = 100;
 
@@ -37,11 +38,11 @@ impl Default for Glob {
 
 #[async_trait]
 impl Tool for Glob {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "glob"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Find files matching a glob pattern, newest first. Supports ** for recursive matching \
          (e.g. '**/*.py'). Files ignored by git and hidden files are skipped unless the \
          pattern names them."
@@ -55,6 +56,13 @@ impl Tool for Glob {
                 "path": {"type": "string", "description": "Directory to search in (default: working directory)"}
             },
             "required": ["pattern"]
+        })
+    }
+
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError> {
+        let args: Args = parse_args(args.clone())?;
+        Ok(Action::Read {
+            paths: vec![ctx.resolve(args.path.as_deref().unwrap_or("."))],
         })
     }
 

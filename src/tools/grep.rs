@@ -15,6 +15,7 @@ use serde_json::{Value, json};
 
 use super::glob::{canonical_cwd, compile_glob, names_hidden, search_root, shown_path, walk};
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::Action;
 
 const MAX_SHOWN: usize = 200;
 const MAX_LINE: usize = 300;
@@ -36,11 +37,11 @@ impl Default for Grep {
 
 #[async_trait]
 impl Tool for Grep {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "grep"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Search file contents with a regular expression (Rust regex syntax). Returns matching \
          lines as path:line: text, sorted by path. Files ignored by git, hidden files and \
          binary files are skipped."
@@ -55,6 +56,13 @@ impl Tool for Grep {
                 "include": {"type": "string", "description": "Only search files matching this glob, e.g. '*.py'"}
             },
             "required": ["pattern"]
+        })
+    }
+
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError> {
+        let args: Args = parse_args(args.clone())?;
+        Ok(Action::Read {
+            paths: vec![ctx.resolve(args.path.as_deref().unwrap_or("."))],
         })
     }
 

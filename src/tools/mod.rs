@@ -5,12 +5,10 @@
 //! working directory, the files changed so far) lives in `ToolContext`, never in a global.
 
 pub mod bash;
-pub mod call;
 pub mod edit_file;
 pub mod glob;
 pub mod grep;
 pub mod read_file;
-pub mod subagent;
 pub mod write_file;
 
 use std::collections::BTreeMap;
@@ -21,7 +19,8 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::agent::EventSink;
+use crate::event::EventSink;
+use crate::policy::Action;
 
 /// A failure the model can act on. Its text becomes the tool message `Error: <text>`.
 #[derive(Debug, thiserror::Error)]
@@ -43,12 +42,47 @@ pub fn parse_args<T: DeserializeOwned>(args: Value) -> Result<T, ToolError> {
     serde_json::from_value(args).map_err(|e| ToolError::BadArgs(e.to_string()))
 }
 
+/// What a tool call produced: the text for the model, and whether it is an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutput {
+    pub text: String,
+    pub is_error: bool,
+}
+
+impl ToolOutput {
+    pub fn ok(text: impl Into<String>) -> Self {
+        ToolOutput {
+            text: text.into(),
+            is_error: false,
+        }
+    }
+
+    /// An error for the model; the text gets the `Error: ` prefix every tool error has.
+    pub fn error(text: impl AsRef<str>) -> Self {
+        ToolOutput {
+            text: format!("Error: {}", text.as_ref()),
+            is_error: true,
+        }
+    }
+}
+
+/// A tool the model can call. Names are data (`&str`, not a type): MCP tools get theirs at run
+/// time. Every tool says what a call would do ([`Tool::action`]) before it runs, so the
+/// dispatcher can decide; there is deliberately no default, so a new tool cannot forget.
 #[async_trait]
 pub trait Tool: Send + Sync {
-    fn name(&self) -> &'static str;
-    fn description(&self) -> &'static str;
+    fn name(&self) -> &str;
+    fn description(&self) -> &str;
     /// JSON Schema of the arguments object.
     fn parameters(&self) -> Value;
+    /// What running a call with these arguments would touch; a mismatch in the arguments is
+    /// the same error `run` would give.
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError>;
+    /// What the change would look like (a diff, a new file's first lines), shown when a person
+    /// is asked; `None` when there is nothing more to show than the call itself.
+    async fn preview(&self, _args: &Value, _ctx: &ToolContext) -> Option<String> {
+        None
+    }
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError>;
 }
 
@@ -77,6 +111,8 @@ pub struct ToolContext {
     pub cwd: Arc<Mutex<PathBuf>>,
     pub changes: Arc<Mutex<ChangeLog>>,
     pub events: EventSink,
+    /// Whether this context belongs to a sub-agent (its approval prompts say so).
+    pub subagent: bool,
 }
 
 impl ToolContext {
@@ -85,6 +121,7 @@ impl ToolContext {
             cwd: Arc::new(Mutex::new(cwd)),
             changes: Arc::default(),
             events,
+            subagent: false,
         }
     }
 
@@ -164,7 +201,7 @@ impl Toolbox {
         self.tools.iter().find(|t| t.name() == name).cloned()
     }
 
-    pub fn names(&self) -> Vec<&'static str> {
+    pub fn names(&self) -> Vec<&str> {
         self.tools.iter().map(|t| t.name()).collect()
     }
 

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::Action;
 
 const DEFAULT_LIMIT: usize = 2000;
 const MAX_LINE: usize = 2000;
@@ -22,11 +23,11 @@ pub struct ReadFile;
 
 #[async_trait]
 impl Tool for ReadFile {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "read_file"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Read a file's contents with line numbers. Always read a file before editing it. \
          Use offset and limit to page through long files."
     }
@@ -40,6 +41,13 @@ impl Tool for ReadFile {
                 "limit": {"type": "integer", "description": "Max lines to read. Default 2000."}
             },
             "required": ["file_path"]
+        })
+    }
+
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError> {
+        let args: Args = parse_args(args.clone())?;
+        Ok(Action::Read {
+            paths: vec![ctx.resolve(&args.file_path)],
         })
     }
 

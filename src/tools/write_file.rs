@@ -16,16 +16,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::Action;
 
 pub struct WriteFile;
 
 #[async_trait]
 impl Tool for WriteFile {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "write_file"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Create a new file or completely overwrite an existing one. Parent directories are \
          created. Use edit_file for changes to part of a file."
     }
@@ -38,6 +39,13 @@ impl Tool for WriteFile {
                 "content": {"type": "string", "description": "The full content to write"}
             },
             "required": ["file_path", "content"]
+        })
+    }
+
+    fn action(&self, args: &Value, ctx: &ToolContext) -> Result<Action, ToolError> {
+        let args: Args = parse_args(args.clone())?;
+        Ok(Action::Edit {
+            paths: vec![ctx.resolve(&args.file_path)],
         })
     }
 

@@ -4,11 +4,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use corecoder::agent::{Agent, AgentEvent, TurnOutcome};
+use corecoder::agent::subagent::SubAgent;
+use corecoder::agent::{Agent, TurnOutcome};
 use corecoder::context::ContextManager;
+use corecoder::event::AgentEvent;
 use corecoder::llm::{Llm, LlmError, Reply};
 use corecoder::message::{Message, check_tool_pairing};
-use corecoder::tools::subagent::SubAgent;
+use corecoder::policy::Action;
 use corecoder::tools::{Tool, ToolContext, ToolError, Toolbox};
 use serde_json::{Value, json};
 
@@ -19,14 +21,17 @@ struct Sleepy;
 
 #[async_trait]
 impl Tool for Sleepy {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "sleepy"
     }
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "sleeps"
     }
     fn parameters(&self) -> Value {
         json!({"type":"object","properties":{"ms":{"type":"integer"},"label":{"type":"string"}},"required":["ms","label"]})
+    }
+    fn action(&self, _args: &Value, _ctx: &ToolContext) -> Result<Action, ToolError> {
+        Ok(Action::Internal)
     }
     async fn run(&self, args: Value, _ctx: &ToolContext) -> Result<String, ToolError> {
         #[derive(serde::Deserialize)]

@@ -11,11 +11,14 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Tool, ToolContext, ToolError, Toolbox, parse_args};
-use crate::agent::{Agent, AgentEvent, TurnOutcome};
+use crate::agent::{Agent, TurnOutcome};
 use crate::context::ContextManager;
+use crate::dispatch::Dispatcher;
+use crate::event::AgentEvent;
 use crate::llm::Llm;
 use crate::llm::usage::UsageTotals;
+use crate::policy::Action;
+use crate::tools::{Tool, ToolContext, ToolError, Toolbox, parse_args};
 
 const MAX_ROUNDS: usize = 20;
 const MAX_RESULT: usize = 5_000;
@@ -27,6 +30,7 @@ pub struct SubAgent {
     system: String,
     max_context: usize,
     usage: Arc<Mutex<UsageTotals>>,
+    dispatcher: Arc<Dispatcher>,
     recover_text_calls: bool,
 }
 
@@ -44,8 +48,16 @@ impl SubAgent {
             system,
             max_context,
             usage,
+            dispatcher: Arc::default(),
             recover_text_calls: true,
         }
+    }
+
+    /// The parent's dispatcher: the children's calls obey the same policy and ask through
+    /// the same prompt.
+    pub fn with_dispatcher(mut self, dispatcher: Arc<Dispatcher>) -> Self {
+        self.dispatcher = dispatcher;
+        self
     }
 
     /// As [`Agent::with_text_call_recovery`], for the child agents.
@@ -57,11 +69,11 @@ impl SubAgent {
 
 #[async_trait]
 impl Tool for SubAgent {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "agent"
     }
 
-    fn description(&self) -> &'static str {
+    fn description(&self) -> &str {
         "Spawn a sub-agent to handle a complex sub-task independently. The sub-agent has its \
          own context and tool access. Use this for: researching a codebase, implementing a \
          multi-step change in isolation, or any task that would benefit from a fresh context \
@@ -78,6 +90,12 @@ impl Tool for SubAgent {
         })
     }
 
+    /// A sub-agent's own calls pass the dispatcher one by one; starting it touches nothing.
+    fn action(&self, args: &Value, _ctx: &ToolContext) -> Result<Action, ToolError> {
+        parse_args::<Args>(args.clone())?;
+        Ok(Action::Internal)
+    }
+
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
         let args: Args = parse_args(args)?;
         let parent = ctx.events.clone();
@@ -85,6 +103,7 @@ impl Tool for SubAgent {
             cwd: Arc::new(Mutex::new(ctx.cwd())),
             changes: ctx.changes.clone(),
             events: Arc::new(move |ev| parent(AgentEvent::SubAgent(Box::new(ev)))),
+            subagent: true,
         };
         let mut child = Agent::new(
             self.llm.clone(),
@@ -95,11 +114,15 @@ impl Tool for SubAgent {
         )
         .with_max_rounds(MAX_ROUNDS)
         .with_usage(self.usage.clone())
+        .with_dispatcher(self.dispatcher.clone())
         .with_text_call_recovery(self.recover_text_calls);
         match child.run_turn(&args.task).await {
             Ok(TurnOutcome::Done { text, .. }) => {
                 Ok(format!("[Sub-agent completed]\n{}", cut(text)))
             }
+            Ok(TurnOutcome::Stopped { .. }) => Err(ToolError::failed(
+                "the person stopped the sub-agent at an approval prompt",
+            )),
             Ok(TurnOutcome::RoundLimit { rounds }) => Err(ToolError::failed(format!(
                 "the sub-agent stopped after {rounds} rounds without finishing; \
                  split the task into smaller pieces"

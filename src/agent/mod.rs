@@ -4,63 +4,27 @@
 //! model; a reply without tool calls ends the turn, otherwise the calls run (concurrently) and
 //! their results go back to the model. The loop is bounded by `max_rounds`.
 //!
+//! Each call goes through the shared [`Dispatcher`] (policy, approval, run); the agent sees
+//! only outputs, or a stop when the person ends the turn at an approval prompt.
+//!
 //! History changes only at round boundaries: an assistant message with tool calls is appended
 //! together with every one of its results, so dropping a turn's future (Ctrl-C) never leaves a
 //! call unanswered. The agent never prints; it reports through [`AgentEvent`]s.
 
+pub mod subagent;
+
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use serde_json::Value;
 use tokio::task::JoinSet;
 
 use crate::context::ContextManager;
+use crate::dispatch::{Dispatcher, Stopped};
+use crate::event::AgentEvent;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
-use crate::tools::{ToolContext, Toolbox, call};
-
-/// Something the outside may want to show.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AgentEvent {
-    Text(String),
-    Reasoning(String),
-    /// Text streamed since the last `ReplyDone` was thrown away (the stream is being retried).
-    Discarded,
-    /// One model reply is complete; with tool calls it was an intermediate step.
-    ReplyDone {
-        has_tool_calls: bool,
-    },
-    ToolStarted {
-        id: String,
-        name: String,
-        /// The call's arguments as the model sent them (JSON text).
-        arguments: String,
-    },
-    ToolFinished {
-        id: String,
-        name: String,
-        output: String,
-        is_error: bool,
-    },
-    Compacted {
-        layer: &'static str,
-        before: usize,
-        after: usize,
-    },
-    Retrying {
-        wait: Duration,
-        reason: String,
-    },
-    Usage(Usage),
-    /// A model request was sent; nothing has arrived yet.
-    Thinking,
-    /// An event of a sub-agent, shown indented.
-    SubAgent(Box<AgentEvent>),
-}
-
-/// Where events go. Shared with tools (a sub-agent forwards its events through it).
-pub type EventSink = Arc<dyn Fn(AgentEvent) + Send + Sync>;
+use crate::tools::{ToolContext, ToolOutput, Toolbox};
 
 /// Called with the whole history each time a round has been appended (sessions autosave).
 pub type RoundHook = Box<dyn FnMut(&[Message]) + Send + Sync>;
@@ -72,6 +36,9 @@ pub enum TurnOutcome {
     Done { text: String, rounds: usize },
     /// The model was still calling tools after `max_rounds` rounds.
     RoundLimit { rounds: usize },
+    /// The person stopped the turn while being asked to approve a call; the round in flight
+    /// was dropped whole.
+    Stopped { rounds: usize },
 }
 
 pub struct Agent {
@@ -83,6 +50,7 @@ pub struct Agent {
     context: ContextManager,
     max_rounds: usize,
     ctx: ToolContext,
+    dispatcher: Arc<Dispatcher>,
     usage: Arc<Mutex<UsageTotals>>,
     replies: u64,
     on_round: Option<RoundHook>,
@@ -107,6 +75,7 @@ impl Agent {
             context,
             max_rounds: 50,
             ctx,
+            dispatcher: Arc::default(),
             usage: Arc::default(),
             replies: 0,
             on_round: None,
@@ -116,6 +85,12 @@ impl Agent {
 
     pub fn with_max_rounds(mut self, rounds: usize) -> Self {
         self.max_rounds = rounds;
+        self
+    }
+
+    /// The dispatcher every call goes through (shared with sub-agents).
+    pub fn with_dispatcher(mut self, dispatcher: Arc<Dispatcher>) -> Self {
+        self.dispatcher = dispatcher;
         self
     }
 
@@ -154,8 +129,12 @@ impl Agent {
         self.llm.model()
     }
 
-    pub fn tool_names(&self) -> Vec<&'static str> {
-        self.toolbox.names()
+    pub fn tool_names(&self) -> Vec<String> {
+        self.toolbox
+            .names()
+            .into_iter()
+            .map(str::to_string)
+            .collect()
     }
 
     fn emit(&self, event: AgentEvent) {
@@ -185,7 +164,9 @@ impl Agent {
                     rounds: round,
                 });
             }
-            let results = self.run_tools(&reply.tool_calls).await;
+            let Ok(results) = self.run_tools(&reply.tool_calls).await else {
+                return Ok(TurnOutcome::Stopped { rounds: round });
+            };
             let content = (!reply.text.is_empty()).then_some(reply.text);
             self.messages.push(Message::Assistant {
                 content,
@@ -308,8 +289,9 @@ impl Agent {
     }
 
     /// Runs the calls concurrently; results come back in call order. Dropping this future
-    /// drops the `JoinSet`, which aborts every call (and kills their child processes).
-    async fn run_tools(&self, calls: &[ToolCall]) -> Vec<String> {
+    /// drops the `JoinSet`, which aborts every call (and kills their child processes); a stop
+    /// at an approval prompt does the same to the calls still running.
+    async fn run_tools(&self, calls: &[ToolCall]) -> Result<Vec<String>, Stopped> {
         let mut set = JoinSet::new();
         for (i, call) in calls.iter().enumerate() {
             self.emit(AgentEvent::ToolStarted {
@@ -318,31 +300,34 @@ impl Agent {
                 arguments: call.function.arguments.clone(),
             });
             let tool = self.toolbox.get(&call.function.name);
-            let names = self.toolbox.names();
+            let names = self.toolbox.clone();
             let call = call.clone();
             let ctx = self.ctx.clone();
-            set.spawn(async move { (i, call::execute(tool, &names, &call, &ctx).await) });
+            let dispatcher = self.dispatcher.clone();
+            set.spawn(async move {
+                let out = dispatcher.run(tool, &names.names(), &call, &ctx).await;
+                (i, out)
+            });
         }
         let mut results = vec![None; calls.len()];
         while let Some(joined) = set.join_next().await {
             if let Ok((i, result)) = joined {
-                results[i] = Some(result);
+                results[i] = Some(result?);
             }
         }
-        results
+        Ok(results
             .into_iter()
             .zip(calls)
             .map(|(r, call)| {
-                let (output, is_error) =
-                    r.unwrap_or_else(|| ("Error: the tool stopped unexpectedly".to_string(), true));
+                let out = r.unwrap_or_else(|| ToolOutput::error("the tool stopped unexpectedly"));
                 self.emit(AgentEvent::ToolFinished {
                     id: call.id.clone(),
                     name: call.function.name.clone(),
-                    output: output.clone(),
-                    is_error,
+                    output: out.text.clone(),
+                    is_error: out.is_error,
                 });
-                output
+                out.text
             })
-            .collect()
+            .collect())
     }
 }
