@@ -39,6 +39,22 @@ pub struct Cli {
     /// Most model rounds per turn [env: CORECODER_MAX_ROUNDS; default: 50]
     #[arg(long, value_name = "N", value_parser = positive)]
     pub max_rounds: Option<usize>,
+    /// Permission mode: default (ask before changes and commands), acceptEdits (file changes
+    /// in the workspace run), plan (nothing that changes anything runs), bypassPermissions
+    /// (nothing asks) [config: permission_mode]
+    #[arg(long, value_name = "MODE")]
+    pub permission_mode: Option<String>,
+    /// Nothing asks: the same as --permission-mode bypassPermissions (CoreCoder's flag). The
+    /// dangerous-command gate and the protected paths still hold
+    #[arg(short = 'y', long, conflicts_with = "permission_mode")]
+    pub yes: bool,
+    /// Allow what RULE names without asking, e.g. 'bash(cargo test:*)' or 'edit_file(src/**)'
+    /// (repeatable; Claude Code's --allowedTools list is accepted too)
+    #[arg(long = "allow", visible_alias = "allowedTools", alias = "allowed-tools", value_name = "RULE", action = ArgAction::Append)]
+    pub allow: Vec<String>,
+    /// Deny what RULE names, in every mode (repeatable; also --disallowedTools)
+    #[arg(long = "deny", visible_alias = "disallowedTools", alias = "disallowed-tools", value_name = "RULE", action = ArgAction::Append)]
+    pub deny: Vec<String>,
     /// Resume a saved session by id (also one written by CoreCoder)
     #[arg(short = 'r', long, value_name = "ID")]
     pub resume: Option<String>,
@@ -93,6 +109,31 @@ fn after_help() -> String {
          3 round limit reached, 130 interrupted",
     );
     s
+}
+
+/// The rules of `--allow`/`--deny` values: each value may hold several rules separated by
+/// commas or spaces outside parentheses (`"Bash(git log:*) Bash(git diff:*)"`, Claude Code's
+/// `--allowedTools` form); a space inside parentheses belongs to the rule.
+pub fn rule_list(values: &[String]) -> Vec<String> {
+    let mut rules = Vec::new();
+    for value in values {
+        let mut depth = 0usize;
+        let mut current = String::new();
+        for c in value.chars() {
+            match c {
+                '(' => depth += 1,
+                ')' => depth = depth.saturating_sub(1),
+                ',' | ' ' | '\t' if depth == 0 => {
+                    rules.extend((!current.is_empty()).then(|| std::mem::take(&mut current)));
+                    continue;
+                }
+                _ => {}
+            }
+            current.push(c);
+        }
+        rules.extend((!current.is_empty()).then_some(current));
+    }
+    rules
 }
 
 /// What the process will do.
@@ -178,6 +219,23 @@ mod tests {
             mode_from(Some(" ".into()), None),
             Err(Error::Usage(_))
         ));
+    }
+
+    #[test]
+    fn rule_lists_split_outside_parentheses_only() {
+        let values = [
+            "bash(cargo test:*)".to_string(),
+            "Bash(git log:*) Bash(git diff:*),Read".to_string(),
+        ];
+        assert_eq!(
+            rule_list(&values),
+            [
+                "bash(cargo test:*)",
+                "Bash(git log:*)",
+                "Bash(git diff:*)",
+                "Read"
+            ]
+        );
     }
 
     #[test]

@@ -2,7 +2,12 @@
 //! `.corecoder.toml` (the project's, in the working directory). The project file wins over the
 //! user file; both sit below the environment. Unknown keys are an error, so a typo does not
 //! silently do nothing. The API key is deliberately not a key here.
+//!
+//! Permissions are read here but judged in `permissions`: a project file may add `deny` and
+//! `ask` rules, while its `allow` rules and `permission_mode` count only for a project the
+//! user's own file trusts (`[projects."/path"] trust_level = "trusted"`, Codex's spelling).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -18,9 +23,46 @@ pub struct FileSettings {
     pub temperature: Option<f64>,
     pub max_context: Option<usize>,
     pub max_rounds: Option<usize>,
+    /// `default`, `acceptEdits`, `plan` or `bypassPermissions` (Claude Code's names).
+    pub permission_mode: Option<String>,
+    pub permissions: Option<RuleLists>,
+    pub shell_env: Option<ShellEnv>,
+    /// Per-project settings of the user's file, keyed by the project's absolute path.
+    pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.
     #[serde(skip)]
     pub origin: String,
+    /// Whether this is the project's file (whose permissions are limited) or the user's.
+    #[serde(skip)]
+    pub project_file: bool,
+}
+
+/// `[permissions]`: rules as text (`bash(cargo test:*)`), parsed by `permissions`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleLists {
+    #[serde(default)]
+    pub allow: Vec<String>,
+    #[serde(default)]
+    pub ask: Vec<String>,
+    #[serde(default)]
+    pub deny: Vec<String>,
+}
+
+/// `[shell_env]`: variables a shell command may see although their names look secret.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShellEnv {
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+/// `[projects."/abs/path"]` in the user's file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectSettings {
+    /// `"trusted"` lets the project's own file allow things and set the mode.
+    pub trust_level: Option<String>,
 }
 
 impl FileSettings {
@@ -69,7 +111,9 @@ impl ConfigFiles {
 
     /// Reads `.corecoder.toml` in `cwd` and `~/.config/corecoder/config.toml`.
     pub fn discover(cwd: &Path, home: Option<&Path>) -> Result<ConfigFiles, ConfigError> {
-        let mut layers = vec![FileSettings::read(&cwd.join(".corecoder.toml"))?];
+        let mut project = FileSettings::read(&cwd.join(".corecoder.toml"))?;
+        project.project_file = true;
+        let mut layers = vec![project];
         if let Some(h) = home {
             layers.push(FileSettings::read(
                 &h.join(".config/corecoder/config.toml"),
@@ -88,6 +132,28 @@ impl ConfigFiles {
 
     pub(super) fn raw(&self, key: &str) -> Option<(String, String)> {
         self.layers.iter().find_map(|l| l.raw(key))
+    }
+
+    /// Every layer, the project's first.
+    pub fn layers(&self) -> &[FileSettings] {
+        &self.layers
+    }
+
+    /// `[shell_env] keep` of every file.
+    pub fn shell_env_keep(&self) -> Vec<String> {
+        let lists = self.layers.iter().filter_map(|l| l.shell_env.as_ref());
+        lists.flat_map(|e| e.keep.iter().cloned()).collect()
+    }
+
+    /// Whether the user's own file trusts the project at `root` (a project file cannot trust
+    /// itself).
+    pub fn trusts(&self, root: &Path) -> bool {
+        let user = self.layers.iter().filter(|l| !l.project_file);
+        user.filter_map(|l| l.projects.as_ref()).any(|projects| {
+            projects.iter().any(|(path, p)| {
+                Path::new(path) == root && p.trust_level.as_deref() == Some("trusted")
+            })
+        })
     }
 }
 

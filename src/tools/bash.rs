@@ -27,7 +27,46 @@ const TAIL: usize = 3_000;
 /// How long to keep reading after the shell exits, for output of processes it left behind.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
-pub struct Bash;
+/// The provider key variables corecoder itself reads: never passed to a shell by default.
+const PROVIDER_KEYS: &[&str] = &["CORECODER_API_KEY", "OPENAI_API_KEY", "DEEPSEEK_API_KEY"];
+/// Name fragments of variables that usually hold credentials (matched case-insensitively).
+const SECRET_WORDS: &[&str] = &["KEY", "SECRET", "TOKEN", "PASSWORD"];
+
+pub struct Bash {
+    /// Variables of corecoder's environment the shell does not get.
+    hidden: Vec<String>,
+}
+
+impl Default for Bash {
+    /// Hides the process environment's secrets, keeping none.
+    fn default() -> Self {
+        Bash::new(&[])
+    }
+}
+
+impl Bash {
+    /// A shell whose environment lacks corecoder's secrets, except the names in `keep`
+    /// (`[shell_env] keep`).
+    pub fn new(keep: &[String]) -> Self {
+        let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+        Bash {
+            hidden: hidden_vars(names, keep),
+        }
+    }
+}
+
+/// Which of `names` a shell must not see: the provider keys and every name containing KEY,
+/// SECRET, TOKEN or PASSWORD, less the ones the user chose to keep.
+pub fn hidden_vars(names: impl Iterator<Item = String>, keep: &[String]) -> Vec<String> {
+    names
+        .filter(|name| {
+            let upper = name.to_ascii_uppercase();
+            (PROVIDER_KEYS.contains(&name.as_str())
+                || SECRET_WORDS.iter().any(|w| upper.contains(w)))
+                && !keep.contains(name)
+        })
+        .collect()
+}
 
 #[async_trait]
 impl Tool for Bash {
@@ -66,7 +105,13 @@ impl Tool for Bash {
             .unwrap_or(DEFAULT_TIMEOUT)
             .clamp(1, MAX_TIMEOUT);
         let cwd = ctx.cwd();
-        let run = run_command(&args.command, &cwd, Duration::from_secs(timeout)).await?;
+        let run = run_command(
+            &args.command,
+            &cwd,
+            &self.hidden,
+            Duration::from_secs(timeout),
+        )
+        .await?;
         if let Some(dir) = run.final_dir.filter(|d| d.is_dir() && *d != cwd) {
             ctx.set_cwd(dir);
         }
@@ -121,12 +166,17 @@ fn shell() -> &'static str {
 async fn run_command(
     command: &str,
     cwd: &Path,
+    hidden: &[String],
     timeout: Duration,
 ) -> Result<CommandRun, ToolError> {
     let cwd_file = tempfile::NamedTempFile::new()
         .map_err(|e| ToolError::failed(format!("cannot create a temp file: {e}")))?;
     let script = format!("trap 'pwd -P >\"$__CORECODER_CWD_FILE\" 2>/dev/null' EXIT\n{command}");
-    let mut child = Command::new(shell())
+    let mut shell = Command::new(shell());
+    for name in hidden {
+        shell.env_remove(name);
+    }
+    let mut child = shell
         .arg("-c")
         .arg(script)
         .current_dir(cwd)
@@ -232,7 +282,10 @@ mod tests {
     }
 
     async fn bash(ctx: &ToolContext, cmd: &str) -> String {
-        Bash.run(json!({ "command": cmd }), ctx).await.unwrap()
+        Bash::default()
+            .run(json!({ "command": cmd }), ctx)
+            .await
+            .unwrap()
     }
 
     #[tokio::test]
@@ -265,7 +318,7 @@ mod tests {
     async fn bash_timeout_kills_the_process_group() {
         let dir = tempfile::tempdir().unwrap();
         let c = ctx(dir.path());
-        let out = Bash
+        let out = Bash::default()
             .run(
                 json!({"command": "sleep 30 & sleep 30; echo never", "timeout": 1}),
                 &c,
@@ -282,7 +335,8 @@ mod tests {
         let c = ctx(dir.path());
         let pidfile = dir.path().join("pid");
         let cmd = format!("sleep 30 & echo $! > {}; wait", pidfile.display());
-        let run = Bash.run(json!({ "command": cmd }), &c);
+        let bash = Bash::default();
+        let run = bash.run(json!({ "command": cmd }), &c);
         // Dropping the future is what a cancelled turn does.
         assert!(
             tokio::time::timeout(Duration::from_millis(500), run)
@@ -323,10 +377,50 @@ mod tests {
         assert!(c.cwd().ends_with("x/y"), "{}", c.cwd().display());
     }
 
+    #[test]
+    fn secrets_are_hidden_from_the_shell_unless_kept() {
+        let names = [
+            "PATH",
+            "OPENAI_API_KEY",
+            "GITHUB_TOKEN",
+            "aws_secret_access_key",
+            "DB_PASSWORD",
+            "HOME",
+            "CORECODER_API_KEY",
+        ]
+        .map(String::from);
+        let hidden = hidden_vars(names.clone().into_iter(), &["GITHUB_TOKEN".to_string()]);
+        assert_eq!(
+            hidden,
+            [
+                "OPENAI_API_KEY",
+                "aws_secret_access_key",
+                "DB_PASSWORD",
+                "CORECODER_API_KEY"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_shell_does_not_see_hidden_variables() {
+        let dir = tempfile::tempdir().unwrap();
+        let bash = Bash {
+            hidden: vec!["HOME".to_string()],
+        };
+        let out = bash
+            .run(
+                json!({"command": "echo \"[${HOME:-unset}]\""}),
+                &ctx(dir.path()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out, "[unset]");
+    }
+
     #[tokio::test]
     async fn bash_rejects_arguments_that_do_not_fit() {
         let dir = tempfile::tempdir().unwrap();
-        let err = Bash
+        let err = Bash::default()
             .run(json!({"cmd": "ls"}), &ctx(dir.path()))
             .await
             .unwrap_err();

@@ -170,10 +170,16 @@ impl Toolbox {
         Toolbox { tools }
     }
 
-    /// The six file and shell tools, without the sub-agent (which needs a model to run).
+    /// The six file and shell tools, without the sub-agent (which needs a model to run); the
+    /// shell hides the process environment's secrets.
     pub fn basic() -> Self {
+        Toolbox::basic_with(bash::Bash::default())
+    }
+
+    /// [`Toolbox::basic`] with a shell configured by the caller (`[shell_env] keep`).
+    pub fn basic_with(bash: bash::Bash) -> Self {
         Toolbox::new(vec![
-            Arc::new(bash::Bash),
+            Arc::new(bash),
             Arc::new(read_file::ReadFile),
             Arc::new(write_file::WriteFile),
             Arc::new(edit_file::EditFile),
