@@ -11,11 +11,11 @@ use corecoder::agent::TurnOutcome;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::error::{Error, exit};
+use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun};
-use corecoder::policy::command_safety::{self, Verdict};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

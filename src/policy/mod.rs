@@ -6,4 +6,14 @@
 //! against.
 
 pub mod command_safety;
+pub mod decide;
+pub mod mode;
+pub mod rules;
 pub mod shell_words;
+pub mod split;
+pub mod workspace;
+
+pub use decide::{Action, Decision, PolicyInput, decide};
+pub use mode::Mode;
+pub use rules::{Rule, RuleEntry, RuleKind, Rules, Source};
+pub use workspace::Workspace;

@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
-use crate::policy::command_safety::{self, Verdict};
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::policy::command_safety::{self, Verdict};
 
 const DEFAULT_TIMEOUT: u64 = 120;
 const MAX_TIMEOUT: u64 = 600;
