@@ -23,7 +23,7 @@ mod dispatch;
 mod fanout;
 mod paths;
 mod rules;
-mod wrappers;
+pub(crate) mod wrappers;
 
 use std::collections::HashMap;
 

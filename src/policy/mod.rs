@@ -5,7 +5,15 @@
 //! every mode, and the parser splits a script into the simple commands that rules are checked
 //! against.
 
-mod action;
 pub mod command_safety;
+pub mod decide;
+pub mod mode;
+pub mod rules;
 pub mod shell_words;
-pub use action::Action;
+pub mod split;
+pub mod workspace;
+
+pub use decide::{Action, Decision, PolicyInput, decide};
+pub use mode::Mode;
+pub use rules::{Rule, RuleEntry, RuleKind, Rules, Source};
+pub use workspace::Workspace;

@@ -91,7 +91,7 @@ const SPECS: &[Spec] = &[
     },
 ];
 
-const RESERVED: &[&str] = &[
+pub(crate) const RESERVED: &[&str] = &[
     "then", "do", "else", "elif", "if", "while", "until", "!", "{", "}", "fi", "done", "esac",
 ];
 

@@ -1,0 +1,286 @@
+//! The decision for a shell command, per simple command (see the order in `decide`). This
+//! file owns how redirect targets count as edits and which commands are read-only enough for
+//! plan mode; it does not parse shell (that is `split`) or judge danger (that is the gate).
+
+use std::path::{Path, PathBuf};
+
+use super::super::command_safety::{self, Verdict};
+use super::super::mode::Mode;
+use super::super::rules::{Rule, RuleKind};
+use super::super::split::{self, SimpleCommand};
+use super::{Decision, PolicyInput, ask, floor, note, path_rules, plan_deny};
+
+/// Where a redirect writes: a resolved path, or text only known when the command runs
+/// (`> $OUT`, `> $(mktemp)`), which no rule and no workspace check can vouch for.
+enum Target {
+    Known(PathBuf),
+    Unknown(String),
+}
+
+/// One simple command with its writes resolved.
+struct Sub {
+    text: String,
+    words: Vec<String>,
+    writes: Vec<Target>,
+}
+
+/// Redirect targets that are not files anyone keeps.
+const SINKS: &[&str] = &["/dev/null", "/dev/stdout", "/dev/stderr"];
+
+pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput) -> Decision {
+    if let Verdict::Blocked(reason) = command_safety::check(command) {
+        let reason = format!("blocked by the safety gate: {reason}");
+        return Decision::Deny { reason };
+    }
+    let subs = match split::simple_commands(command) {
+        Ok(commands) => commands
+            .iter()
+            .map(|c| sub(c, cwd, input))
+            .collect::<Vec<_>>(),
+        Err(reason) => return Decision::Deny { reason },
+    };
+    if let Some(decision) = rules_first(tool, &subs, input) {
+        return decision;
+    }
+    if input.mode == Mode::Plan {
+        return match subs.iter().find(|s| !read_only(s)) {
+            None => Decision::Allow,
+            Some(s) => plan_deny(&format!("`{}` may change things", s.text)),
+        };
+    }
+    let open: Vec<&Sub> = subs
+        .iter()
+        .filter(|s| !command_allowed(tool, s, input))
+        .collect();
+    let outside: Vec<&Target> = subs
+        .iter()
+        .flat_map(|s| &s.writes)
+        .filter(|t| !write_allowed(t, input))
+        .collect();
+    if (open.is_empty() && outside.is_empty()) || input.mode == Mode::BypassPermissions {
+        return Decision::Allow;
+    }
+    let reason = ask_reason(&subs, &open, &outside, input);
+    ask(reason, suggestions(&open, &outside, input))
+}
+
+fn sub(command: &SimpleCommand, cwd: &Path, input: &PolicyInput) -> Sub {
+    let ws = input.workspace;
+    let writes = command
+        .writes
+        .iter()
+        .filter(|w| !SINKS.contains(&w.as_str()))
+        .map(|w| {
+            // `$HOME` is the one variable we know; anything else is a guess, so unknown.
+            let w = match (w.strip_prefix("$HOME"), &ws.home) {
+                (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+                    format!("{}{rest}", home.display())
+                }
+                _ => w.clone(),
+            };
+            let tilde_user = w.starts_with('~') && w != "~" && !w.starts_with("~/");
+            if tilde_user || w.contains(['$', '`']) || w.contains("<(") || w.contains(">(") {
+                Target::Unknown(w)
+            } else {
+                Target::Known(ws.resolve(cwd, &w))
+            }
+        })
+        .collect();
+    let text = match command.words.is_empty() {
+        true => "(redirect)".to_string(),
+        false => command.words.join(" "),
+    };
+    Sub {
+        text,
+        words: command.words.clone(),
+        writes,
+    }
+}
+
+/// Deny rules, the hard floor and ask rules, over every simple command and every write.
+fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision> {
+    let (rules, ws) = (input.rules, input.workspace);
+    let on_command =
+        |kind, s: &Sub| rules.find(kind, |r| r.covers_tool(tool) && r.matches_command(&s.words));
+    let on_path = |kind, p: &Path, explicit: bool| {
+        rules.find(kind, |r| {
+            r.covers_edits() && (!explicit || r.is_explicit()) && r.matches_path(p, ws)
+        })
+    };
+    let known = |s: &'_ Sub| -> Vec<PathBuf> {
+        s.writes
+            .iter()
+            .filter_map(|t| match t {
+                Target::Known(p) => Some(p.clone()),
+                Target::Unknown(_) => None,
+            })
+            .collect()
+    };
+    for s in subs {
+        if let Some(entry) = on_command(RuleKind::Deny, s) {
+            let reason = format!("`{}` is denied by {}", s.text, note(entry));
+            return Some(Decision::Deny { reason });
+        }
+        for p in known(s) {
+            if let Some(entry) = on_path(RuleKind::Deny, &p, false) {
+                let reason = format!(
+                    "`{}` writes {}, denied by {}",
+                    s.text,
+                    ws.show(&p),
+                    note(entry)
+                );
+                return Some(Decision::Deny { reason });
+            }
+        }
+    }
+    for s in subs {
+        for p in known(s) {
+            if ws.is_protected(&p) && on_path(RuleKind::Allow, &p, true).is_none() {
+                return Some(floor(&format!("`{}` writes", s.text), &p, ws));
+            }
+        }
+    }
+    for s in subs {
+        let by_path = known(s)
+            .into_iter()
+            .find_map(|p| on_path(RuleKind::Ask, &p, false));
+        if let Some(entry) = on_command(RuleKind::Ask, s).or(by_path) {
+            return Some(ask(
+                format!("{} asks before `{}`", note(entry), s.text),
+                Vec::new(),
+            ));
+        }
+    }
+    None
+}
+
+/// A command runs without asking only when an allow rule covers it; a bare redirect has no
+/// command to cover (its write is judged on its own).
+fn command_allowed(tool: &str, s: &Sub, input: &PolicyInput) -> bool {
+    s.words.is_empty()
+        || input
+            .rules
+            .find(RuleKind::Allow, |r| {
+                r.covers_tool(tool) && r.matches_command(&s.words)
+            })
+            .is_some()
+}
+
+/// A redirect may write inside the workspace, or where an edit allow rule says.
+fn write_allowed(target: &Target, input: &PolicyInput) -> bool {
+    let Target::Known(path) = target else {
+        return false;
+    };
+    let ws = input.workspace;
+    ws.contains(path)
+        || input
+            .rules
+            .find(RuleKind::Allow, |r| {
+                r.covers_edits() && r.matches_path(path, ws)
+            })
+            .is_some()
+}
+
+fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &[&Target], input: &PolicyInput) -> String {
+    let shown: Vec<String> = outside
+        .iter()
+        .map(|t| match t {
+            Target::Known(p) => input.workspace.show(p),
+            Target::Unknown(w) => w.clone(),
+        })
+        .collect();
+    let writes = format!("writes outside the workspace: {}", shown.join(", "));
+    if open.is_empty() {
+        return format!("the command {writes}");
+    }
+    let mut reason = match input.mode {
+        Mode::AcceptEdits => "bash commands ask in acceptEdits mode (it accepts file edits only)",
+        _ => "bash commands ask in default mode",
+    }
+    .to_string();
+    if open.len() < subs.len() {
+        let names: Vec<String> = open.iter().map(|s| format!("`{}`", s.text)).collect();
+        reason.push_str(&format!("; no rule allows {}", names.join(", ")));
+    }
+    if !outside.is_empty() {
+        reason.push_str(&format!("; it {writes}"));
+    }
+    reason
+}
+
+/// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
+/// when a command's name or a write's target is only known at run time: "always" would then
+/// promise something no rule can express.
+fn suggestions(open: &[&Sub], outside: &[&Target], input: &PolicyInput) -> Vec<Rule> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for s in open.iter().filter(|s| !s.words.is_empty()) {
+        let Some(rule) = prefix_rule(&s.words) else {
+            return Vec::new();
+        };
+        if !rules.contains(&rule) {
+            rules.push(rule);
+        }
+    }
+    for target in outside {
+        let Target::Known(path) = target else {
+            return Vec::new();
+        };
+        for rule in path_rules("Edit", std::slice::from_ref(path), input.workspace) {
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+    }
+    rules
+}
+
+/// `bash(cargo test:*)` for `cargo test --release`, `bash(ls:*)` for `ls -la`: the second
+/// word joins the prefix when it looks like a subcommand (no flag, path or file name).
+fn prefix_rule(words: &[String]) -> Option<Rule> {
+    let first = &words[0];
+    if first.is_empty() || first.contains(['$', '`', '…', '(', ')']) {
+        return None;
+    }
+    let subcommand = words.get(1).filter(|w| {
+        w.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    });
+    let prefix = match subcommand {
+        Some(second) => format!("{first} {second}"),
+        None => first.clone(),
+    };
+    Some(Rule {
+        tool: "bash".to_string(),
+        specifier: Some(format!("{prefix}:*")),
+    })
+}
+
+/// Plan mode's short list of commands that only look. Anything else, or any write to a
+/// file, is refused in plan mode whatever the rules say.
+fn read_only(s: &Sub) -> bool {
+    if !s.writes.is_empty() {
+        return false;
+    }
+    let Some(name) = s.words.first() else {
+        return true;
+    };
+    let args = &s.words[1..];
+    let has = |flags: &[&str]| args.iter().any(|a| flags.iter().any(|f| a.starts_with(f)));
+    match name.as_str() {
+        "ls" | "cat" | "head" | "tail" | "wc" | "pwd" | "echo" | "printf" | "which" | "type"
+        | "file" | "stat" | "du" | "df" | "grep" => true,
+        // `rg --pre CMD` runs CMD on every file; `tree -o FILE` writes FILE.
+        "rg" => !has(&["--pre"]),
+        "tree" => !has(&["-o"]),
+        "find" => !has(&["-exec", "-execdir", "-delete", "-ok", "-fprint", "-fls"]),
+        "git" => args.first().is_some_and(|a| {
+            matches!(
+                a.as_str(),
+                "status" | "log" | "diff" | "show" | "branch" | "blame" | "rev-parse" | "ls-files"
+            )
+        }),
+        "cargo" => args.first().is_some_and(|a| a == "metadata" || a == "tree"),
+        _ => false,
+    }
+}
