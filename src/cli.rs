@@ -6,6 +6,7 @@ use clap::{ArgAction, Parser, Subcommand, ValueEnum};
 
 use crate::config::{ENV_VARS, Overrides};
 use crate::error::Error;
+use crate::permissions::PermissionFlags;
 
 /// Piped context beyond this is cut (with a note), so a stray `cat big.bin |` stays usable.
 pub const MAX_STDIN: usize = 1 << 20;
@@ -150,6 +151,18 @@ impl Cli {
             base_url: self.base_url.clone(),
             api_key: self.api_key.clone(),
             max_rounds: self.max_rounds,
+        }
+    }
+
+    pub fn permission_flags(&self) -> PermissionFlags {
+        let mode = match (self.yes, &self.permission_mode) {
+            (true, _) => Some("bypassPermissions".to_string()),
+            (false, m) => m.clone(),
+        };
+        PermissionFlags {
+            mode,
+            allow: rule_list(&self.allow),
+            deny: rule_list(&self.deny),
         }
     }
 

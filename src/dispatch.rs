@@ -6,22 +6,42 @@
 //! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
 //! a call that the terminal and the error messages use.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
 
+use crate::approval::{Answer, ApprovalRequest, Approver, Request};
+use crate::event::AgentEvent;
 use crate::message::ToolCall;
-use crate::policy::Action;
-use crate::policy::command_safety::{self, Verdict};
+use crate::permissions::Permissions;
+use crate::policy::{Action, Decision, Mode, Rule, Workspace};
 use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stopped;
 
+/// A call the policy or the person refused, as `--output-format json` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Denial {
+    pub tool: String,
+    /// The call's arguments (JSON text, as the model sent them).
+    pub input: String,
+    pub reason: String,
+}
+
 /// Shared by the parent agent and its sub-agents.
-#[derive(Default)]
 pub struct Dispatcher {
+    permissions: Arc<Permissions>,
+    /// `None` in a headless run: what would ask is denied, and the model is told how the user
+    /// can allow it.
+    approver: Option<Arc<dyn Approver>>,
+    /// One question at a time, whatever runs in parallel.
+    asking: tokio::sync::Mutex<()>,
+    /// Set when the person stops the turn at a prompt; every call still in flight then ends.
+    stopped: AtomicBool,
+    denials: Mutex<Vec<Denial>>,
     /// The API key: its value never enters the history, whatever a tool printed.
     secret: Option<String>,
 }
@@ -30,11 +50,52 @@ pub struct Dispatcher {
 /// garble the output while protecting nothing.
 const MIN_SECRET: usize = 8;
 
+impl Default for Dispatcher {
+    /// Headless, default mode, the working directory as the workspace: nothing that changes
+    /// anything runs without a rule. Safe for embedders and tests that forget to configure.
+    fn default() -> Self {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let workspace = Workspace::new(&cwd, None);
+        let permissions = Permissions::new(Mode::Default, Default::default(), workspace);
+        Dispatcher::new(Arc::new(permissions), None, None)
+    }
+}
+
 impl Dispatcher {
-    pub fn new(secret: Option<String>) -> Self {
+    pub fn new(
+        permissions: Arc<Permissions>,
+        approver: Option<Arc<dyn Approver>>,
+        secret: Option<String>,
+    ) -> Self {
         Dispatcher {
+            permissions,
+            approver,
+            asking: tokio::sync::Mutex::new(()),
+            stopped: AtomicBool::new(false),
+            denials: Mutex::default(),
             secret: secret.filter(|s| s.len() >= MIN_SECRET),
         }
+    }
+
+    pub fn permissions(&self) -> &Arc<Permissions> {
+        &self.permissions
+    }
+
+    pub fn mode(&self) -> Mode {
+        self.permissions.mode()
+    }
+
+    /// A new turn of the person's: a stop answered in the last one no longer holds.
+    pub fn begin_turn(&self) {
+        self.stopped.store(false, Ordering::SeqCst);
+    }
+
+    /// Every denial so far, oldest first (for `--output-format json`).
+    pub fn denials(&self) -> Vec<Denial> {
+        self.denials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Runs one call; every failure becomes an `Error: …` output for the model.
@@ -46,6 +107,9 @@ impl Dispatcher {
         ctx: &ToolContext,
     ) -> Result<ToolOutput, Stopped> {
         let mut out = self.dispatch(tool, names, call, ctx).await?;
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(Stopped);
+        }
         if let Some(secret) = self.secret.as_deref().filter(|s| out.text.contains(s)) {
             out.text = out.text.replace(secret, "[redacted]");
         }
@@ -71,21 +135,209 @@ impl Dispatcher {
             Err(out) => return Ok(out),
         };
         let action = match tool.action(&args, ctx) {
-            Ok(action) => action,
+            Ok(action) => self.resolved(action, ctx),
             Err(e) => return Ok(tool_error(tool.as_ref(), e)),
         };
-        if let Action::Exec { command, .. } = &action
-            && let Verdict::Blocked(reason) = command_safety::check(command)
-        {
-            return Ok(ToolOutput::error(format!(
-                "{name}: blocked by the safety gate: {reason}"
-            )));
+        // (The pre-tool hook slot: hooks come with the extensions issue.)
+        if name == crate::tools::exit_plan_mode::NAME {
+            return self.review_plan(&args, ctx).await;
+        }
+        match self.permissions.decide(name, &action) {
+            Decision::Allow => {}
+            Decision::Deny { reason } => return Ok(self.deny(call, ctx, &reason)),
+            Decision::Ask { reason, suggested } => {
+                let ask = Asking {
+                    tool: tool.as_ref(),
+                    args: &args,
+                    action: &action,
+                    reason,
+                    suggested,
+                };
+                if let Some(refused) = self.approve(call, ctx, ask).await? {
+                    return Ok(refused);
+                }
+            }
+        }
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(Stopped);
         }
         Ok(match tool.run(args, ctx).await {
             Ok(text) => ToolOutput::ok(text),
             Err(e) => tool_error(tool.as_ref(), e),
         })
     }
+
+    /// The action with its paths resolved through symlinks and `..`, as the policy needs them.
+    fn resolved(&self, action: Action, ctx: &ToolContext) -> Action {
+        let cwd = ctx.cwd();
+        let ws = self.permissions.workspace();
+        let resolve = |paths: Vec<std::path::PathBuf>| {
+            let texts = paths.iter().map(|p| p.to_string_lossy().into_owned());
+            texts.map(|p| ws.resolve(&cwd, &p)).collect()
+        };
+        match action {
+            Action::Read { paths } => Action::Read {
+                paths: resolve(paths),
+            },
+            Action::Edit { paths } => Action::Edit {
+                paths: resolve(paths),
+            },
+            other => other,
+        }
+    }
+
+    /// Asks the person (or, headless, denies). `Ok(None)` means go ahead; `Ok(Some(out))` is
+    /// the refusal the model gets instead of a result.
+    async fn approve(
+        &self,
+        call: &ToolCall,
+        ctx: &ToolContext,
+        ask: Asking<'_>,
+    ) -> Result<Option<ToolOutput>, Stopped> {
+        let Some(approver) = &self.approver else {
+            let reason = headless_reason(ask.tool.name(), &ask.reason, &ask.suggested);
+            return Ok(Some(self.deny(call, ctx, &reason)));
+        };
+        let _one_at_a_time = self.asking.lock().await;
+        if self.stopped.load(Ordering::SeqCst) {
+            return Err(Stopped);
+        }
+        // An "always" answered for a parallel call while this one waited may cover it now.
+        if self.permissions.decide(ask.tool.name(), ask.action) == Decision::Allow {
+            return Ok(None);
+        }
+        let request = ApprovalRequest {
+            request: Request::Tool {
+                tool: ask.tool.name().to_string(),
+                subject: subject(ask.action, &call.function.arguments, ask.tool.name()),
+                cwd: ctx.cwd(),
+                reason: ask.reason,
+                preview: ask.tool.preview(ask.args, ctx).await,
+                suggested: ask.suggested,
+            },
+            subagent: ctx.subagent,
+        };
+        match approver.ask(&request).await {
+            Answer::Once | Answer::SwitchMode(_) => Ok(None),
+            Answer::Always(rules) => {
+                if let Err(e) = self.permissions.remember(&rules) {
+                    (ctx.events)(AgentEvent::Notice(format!(
+                        "{e}; allowed for this session only"
+                    )));
+                }
+                Ok(None)
+            }
+            Answer::Deny(why) => {
+                let why = why.filter(|w| !w.trim().is_empty());
+                let reason = match why {
+                    Some(w) => format!("denied by the user: {w}"),
+                    None => "denied by the user".to_string(),
+                };
+                Ok(Some(self.deny(call, ctx, &reason)))
+            }
+            Answer::Stop => {
+                self.stopped.store(true, Ordering::SeqCst);
+                Err(Stopped)
+            }
+        }
+    }
+
+    /// Records a denial, tells the outside, and gives the model the reason as the call's result.
+    fn deny(&self, call: &ToolCall, ctx: &ToolContext, reason: &str) -> ToolOutput {
+        let denial = Denial {
+            tool: call.function.name.clone(),
+            input: call.function.arguments.clone(),
+            reason: reason.to_string(),
+        };
+        self.denials
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(denial.clone());
+        (ctx.events)(AgentEvent::PermissionDenied {
+            tool: denial.tool,
+            input: denial.input,
+            reason: denial.reason,
+        });
+        ToolOutput::error(reason)
+    }
+
+    /// `exit_plan_mode{plan}`: the person reads the plan and picks the mode to carry it out in,
+    /// or keeps planning. Headless runs stay in plan mode.
+    async fn review_plan(&self, args: &Value, ctx: &ToolContext) -> Result<ToolOutput, Stopped> {
+        if self.mode() != Mode::Plan {
+            return Ok(ToolOutput::ok("Not in plan mode; go ahead with the task."));
+        }
+        let plan = args["plan"].as_str().unwrap_or_default().to_string();
+        let Some(approver) = &self.approver else {
+            return Ok(ToolOutput::ok(
+                "Nobody can approve a plan in this non-interactive run, so it stays in plan mode. \
+                 Give the plan as your final answer.",
+            ));
+        };
+        let _one_at_a_time = self.asking.lock().await;
+        let request = ApprovalRequest {
+            request: Request::Plan { plan },
+            subagent: ctx.subagent,
+        };
+        Ok(match approver.ask(&request).await {
+            Answer::SwitchMode(mode) => {
+                self.permissions.set_mode(mode);
+                (ctx.events)(AgentEvent::ModeChanged(mode));
+                ToolOutput::ok(format!(
+                    "The user approved the plan and switched to {mode} mode. Carry out the plan now."
+                ))
+            }
+            Answer::Stop => {
+                self.stopped.store(true, Ordering::SeqCst);
+                return Err(Stopped);
+            }
+            Answer::Deny(Some(why)) if !why.trim().is_empty() => ToolOutput::ok(format!(
+                "The user wants to keep planning: {why}. Stay in plan mode and revise the plan."
+            )),
+            _ => ToolOutput::ok(
+                "The user wants to keep planning. Stay in plan mode; ask what to change.",
+            ),
+        })
+    }
+}
+
+/// What [`Dispatcher::approve`] needs to know of the call.
+struct Asking<'a> {
+    tool: &'a dyn Tool,
+    args: &'a Value,
+    action: &'a Action,
+    reason: String,
+    suggested: Vec<Rule>,
+}
+
+/// What the prompt names: the command, the path(s), or the arguments in brief.
+fn subject(action: &Action, arguments: &str, tool: &str) -> String {
+    match action {
+        Action::Exec { command, .. } => command.clone(),
+        Action::Read { paths } | Action::Edit { paths } => {
+            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            shown.join(", ")
+        }
+        Action::Call { server, tool } => format!("{server}/{tool} {}", summarize_args(arguments)),
+        Action::Internal => format!("{tool} {}", summarize_args(arguments)),
+    }
+}
+
+/// Why a headless run refused, and exactly which flag would allow it.
+fn headless_reason(tool: &str, reason: &str, suggested: &[Rule]) -> String {
+    let rules: Vec<String> = suggested.iter().map(|r| format!("--allow '{r}'")).collect();
+    let how = match tool {
+        "write_file" | "edit_file" if !rules.is_empty() => format!(
+            "--permission-mode acceptEdits (file changes in the workspace), {}, or --yes",
+            rules.join(" ")
+        ),
+        _ if !rules.is_empty() => format!("{}, or --yes", rules.join(" ")),
+        _ => "an --allow rule that names it explicitly".to_string(),
+    };
+    format!(
+        "{tool} needs approval ({reason}), and nobody can be asked in a non-interactive run. \
+         The user can allow it with {how}"
+    )
 }
 
 /// The call's arguments as a JSON object, or the error that tells the model how to resend them.
@@ -191,6 +443,12 @@ mod tests {
             .unwrap()
     }
 
+    fn with_secret(secret: &str) -> Dispatcher {
+        let ws = Workspace::new(&std::env::temp_dir(), None);
+        let p = Permissions::new(Mode::BypassPermissions, Default::default(), ws);
+        Dispatcher::new(Arc::new(p), None, Some(secret.into()))
+    }
+
     #[tokio::test]
     async fn dangerous_commands_are_blocked_before_they_run() {
         let dir = tempfile::tempdir().unwrap();
@@ -206,8 +464,7 @@ mod tests {
         .await;
         assert!(out.is_error);
         assert!(
-            out.text
-                .starts_with("Error: bash: blocked by the safety gate: "),
+            out.text.starts_with("Error: blocked by the safety gate: "),
             "{}",
             out.text
         );
@@ -218,7 +475,7 @@ mod tests {
     async fn the_api_key_never_reaches_the_history() {
         let dir = tempfile::tempdir().unwrap();
         let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
-        let d = Dispatcher::new(Some("sk-test-0123456789".into()));
+        let d = with_secret("sk-test-0123456789");
         let out = run(
             &d,
             &ctx,
@@ -227,7 +484,7 @@ mod tests {
         )
         .await;
         assert_eq!(out.text, "key=[redacted].");
-        let short = Dispatcher::new(Some("k".into()));
+        let short = with_secret("k");
         let out = run(&short, &ctx, "bash", json!({"command": "echo ok"})).await;
         assert_eq!(out.text, "ok");
     }

@@ -1,12 +1,14 @@
 //! What the agent tells the outside: [`AgentEvent`]s, delivered through an [`EventSink`].
 //!
-//! A leaf module: it names no other module of the crate except the usage figures, so the agent,
+//! A leaf module: it names no other module of the crate except the usage figures and the
+//! permission mode, so the agent,
 //! the tools, the dispatcher and `render` can all depend on it without depending on each other.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::llm::Usage;
+use crate::policy::Mode;
 
 /// Something the outside may want to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +45,18 @@ pub enum AgentEvent {
     Usage(Usage),
     /// A model request was sent; nothing has arrived yet.
     Thinking,
+    /// A call was refused, by the policy or by the person; the model got `reason` as the
+    /// call's result.
+    PermissionDenied {
+        tool: String,
+        /// The call's arguments as the model sent them (JSON text).
+        input: String,
+        reason: String,
+    },
+    /// The permission mode changed during a turn (a plan was approved).
+    ModeChanged(Mode),
+    /// Something the person should know that is not an error of the turn.
+    Notice(String),
     /// An event of a sub-agent, shown indented.
     SubAgent(Box<AgentEvent>),
 }

@@ -26,6 +26,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod agent;
+pub mod approval;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -37,6 +38,7 @@ pub mod event;
 pub mod llm;
 pub mod markdown;
 pub mod message;
+pub mod permissions;
 pub mod policy;
 pub mod prompt;
 pub mod render;
@@ -56,6 +58,8 @@ use crate::dispatch::Dispatcher;
 use crate::llm::openai::{ClientSettings, OpenAiClient};
 use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
+use crate::tools::bash::Bash;
+use crate::tools::exit_plan_mode::ExitPlanMode;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
@@ -77,7 +81,7 @@ pub fn build_agent(
     })?);
     let cwd = ctx.cwd();
     let instructions = prompt::load_instructions(&cwd);
-    let basic = Toolbox::basic();
+    let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep));
     let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref());
     let sub = SubAgent::new(
         llm.clone(),
@@ -88,7 +92,7 @@ pub fn build_agent(
     )
     .with_text_call_recovery(config.text_tool_calls)
     .with_dispatcher(dispatcher.clone());
-    let toolbox = basic.with(Arc::new(sub));
+    let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref());
     Ok(Agent::new(
         llm,

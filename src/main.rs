@@ -1,21 +1,26 @@
 //! Process entry: parse the command line, build the runtime and the session, run the mode, and
 //! map the outcome to an exit code. Everything else lives in the library.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
+use corecoder::approval::Approver;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
+use corecoder::dispatch::Dispatcher;
 use corecoder::error::{Error, exit};
+use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
+use corecoder::render::approval::TerminalApprover;
 use corecoder::render::json::{self, RunResult};
-use corecoder::render::{self, Renderer};
+use corecoder::render::{self, Renderer, SpinnerHandle};
 use corecoder::session::SessionStore;
-use corecoder::session_run::{Resume, SessionRun};
+use corecoder::session_run::{Resume, SessionRun, Start};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -75,6 +80,11 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
     let config = Config::load(&cli.overrides(), &env, &files)?;
     let mode = cli.mode()?;
+    let (permissions, notices) =
+        Permissions::load(&cli.permission_flags(), &files, &cwd, home.as_deref())?;
+    for line in &notices {
+        render::notice(color, line);
+    }
     let store = SessionStore::new(
         home.unwrap_or_else(|| cwd.clone())
             .join(".corecoder/sessions"),
@@ -88,23 +98,34 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         Mode::Repl => OutputFormat::Text,
         Mode::OneShot(_) => cli.output_format,
     };
-    let events = match format {
-        OutputFormat::Text => Renderer::new(color).into_sink(),
-        OutputFormat::Json => json::silent_sink(),
-        OutputFormat::StreamJson => json::stream_sink(),
+    let (events, spinner) = match format {
+        OutputFormat::Text => Renderer::new(color).into_parts(),
+        OutputFormat::Json => (json::silent_sink(), SpinnerHandle::default()),
+        OutputFormat::StreamJson => (json::stream_sink(), SpinnerHandle::default()),
     };
-    let model_flag = cli.model.is_some();
-    let mut session = runtime.block_on(async {
-        SessionRun::start(
-            config,
-            cwd.clone(),
-            events,
-            store,
-            &resume,
-            model_flag,
-            color,
-        )
-    })?;
+    // Only the REPL on a terminal can ask; everything else is headless and fails closed.
+    let approver: Option<Arc<dyn Approver>> = match mode {
+        Mode::Repl if std::io::stdin().is_terminal() => {
+            Some(Arc::new(TerminalApprover::new(color, spinner)))
+        }
+        _ => None,
+    };
+    let dispatcher = Arc::new(Dispatcher::new(
+        Arc::new(permissions),
+        approver,
+        config.api_key.clone(),
+    ));
+    let start = Start {
+        config,
+        cwd: cwd.clone(),
+        events,
+        store,
+        resume,
+        model_flag: cli.model.is_some(),
+        color,
+        dispatcher,
+    };
+    let mut session = runtime.block_on(async { SessionRun::start(start) })?;
     match mode {
         Mode::Repl => {
             let history =
@@ -176,6 +197,7 @@ fn one_shot(
         cost_usd: usage.cost(session.agent.model()),
         session_id: session.session_id(),
         duration_ms: started.elapsed().as_millis(),
+        denials: session.dispatcher().denials(),
     });
     match error {
         // The result object already told the caller; only the exit code remains to say it.

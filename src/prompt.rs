@@ -18,6 +18,14 @@ const RULES: &str = "\
 7. Follow the project's existing style and conventions.
 8. If the request is ambiguous, ask a clarifying question instead of guessing.";
 
+/// Appended to the system prompt while the permission mode is `plan`.
+pub const PLAN_MODE: &str = "\n# Plan mode\n\
+You are in plan mode: nothing that changes files or runs commands with side effects will run. \
+Investigate with the reading tools (read_file, glob, grep, and read-only shell commands such as \
+ls, git status, git log), then write a concrete plan: the steps, and the files each one changes. \
+When the plan is ready, call exit_plan_mode with the whole plan so the user can approve it; do \
+not try to make the changes yourself until then.\n";
+
 /// The full system prompt for an agent working in `cwd` with `tools`.
 pub fn system_prompt(cwd: &Path, tools: &Toolbox, instructions: Option<&str>) -> String {
     let tool_list: String = tools

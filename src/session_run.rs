@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::event::EventSink;
 use crate::llm::usage::UsageTotals;
 use crate::message::Message;
+use crate::policy::Mode;
 use crate::render;
 use crate::session::{Session, SessionStore};
 use crate::slash::{self, SlashCommand};
@@ -28,6 +29,20 @@ pub enum Resume {
     Id(String),
     /// `-c`: the newest session of the working directory.
     Latest,
+}
+
+/// What a session starts from.
+pub struct Start {
+    pub config: Config,
+    pub cwd: PathBuf,
+    pub events: EventSink,
+    pub store: SessionStore,
+    pub resume: Resume,
+    /// Whether `-m` was given: a resumed session's model is restored otherwise.
+    pub model_flag: bool,
+    pub color: bool,
+    /// Decides and asks for every call, the sub-agents' too; outlives `/model`'s rebuilds.
+    pub dispatcher: Arc<Dispatcher>,
 }
 
 pub struct SessionRun {
@@ -44,18 +59,19 @@ pub struct SessionRun {
 }
 
 impl SessionRun {
-    /// Builds the agent, resuming a saved conversation when asked. `model_flag` says whether
-    /// `-m` was given: a resumed session's model is restored otherwise.
-    pub fn start(
-        mut config: Config,
-        cwd: PathBuf,
-        events: EventSink,
-        store: SessionStore,
-        resume: &Resume,
-        model_flag: bool,
-        color: bool,
-    ) -> Result<SessionRun, Error> {
-        let resumed = match resume {
+    /// Builds the agent, resuming a saved conversation when asked.
+    pub fn start(start: Start) -> Result<SessionRun, Error> {
+        let Start {
+            mut config,
+            cwd,
+            events,
+            store,
+            resume,
+            model_flag,
+            color,
+            dispatcher,
+        } = start;
+        let resumed = match &resume {
             Resume::Fresh => None,
             Resume::Id(id) => Some(store.load(id)?),
             Resume::Latest => match store.latest_for_dir(&cwd)? {
@@ -83,7 +99,6 @@ impl SessionRun {
         }
         let ctx = ToolContext::new(cwd, events);
         let usage = Arc::default();
-        let dispatcher = Arc::new(Dispatcher::new(config.api_key.clone()));
         let meta = Arc::new(Mutex::new(meta));
         let parts = Parts {
             ctx: &ctx,
@@ -122,8 +137,14 @@ impl SessionRun {
             base_url: &self.config.base_url,
             session_id: self.session_id(),
             resumed: self.agent.messages().len(),
-            mode: None,
+            mode: Some(self.dispatcher.mode())
+                .filter(|m| *m != Mode::Default)
+                .map(Mode::name),
         }
+    }
+
+    pub fn dispatcher(&self) -> &Arc<Dispatcher> {
+        &self.dispatcher
     }
 
     /// Saves now (after a cancelled turn, and after slash commands that change history).

@@ -24,6 +24,7 @@ use crate::event::AgentEvent;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
+use crate::policy::Mode;
 use crate::tools::{ToolContext, ToolOutput, Toolbox};
 
 /// Called with the whole history each time a round has been appended (sessions autosave).
@@ -144,6 +145,9 @@ impl Agent {
     /// Runs one user turn to its end. `Err` is a model failure after the client's retries;
     /// the history then holds the user's message and every completed round, nothing partial.
     pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
+        if !self.ctx.subagent {
+            self.dispatcher.begin_turn();
+        }
         self.messages.push(Message::user(input));
         for round in 1..=self.max_rounds {
             self.compact_if_needed().await;
@@ -238,8 +242,16 @@ impl Agent {
                 StreamEvent::Retrying { wait, reason } => AgentEvent::Retrying { wait, reason },
             })
         };
+        // Plan mode is read per round: an approved plan switches modes in the middle of a turn.
+        let plan;
+        let system = if self.dispatcher.mode() == Mode::Plan {
+            plan = format!("{}{}", self.system, crate::prompt::PLAN_MODE);
+            &plan
+        } else {
+            &self.system
+        };
         let request = ChatRequest {
-            system: &self.system,
+            system,
             messages: &self.messages,
             tools: &self.schemas,
         };

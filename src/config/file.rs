@@ -151,7 +151,8 @@ impl ConfigFiles {
         let user = self.layers.iter().filter(|l| !l.project_file);
         user.filter_map(|l| l.projects.as_ref()).any(|projects| {
             projects.iter().any(|(path, p)| {
-                Path::new(path) == root && p.trust_level.as_deref() == Some("trusted")
+                let path = std::fs::canonicalize(path).unwrap_or_else(|_| PathBuf::from(path));
+                path == root && p.trust_level.as_deref() == Some("trusted")
             })
         })
     }

@@ -58,6 +58,12 @@ pub enum ConfigError {
         expected: &'static str,
         value: String,
     },
+    #[error("bad rule {rule:?} in {origin}: {message}")]
+    Rule {
+        origin: String,
+        rule: String,
+        message: String,
+    },
     #[error("cannot read {path}: {message}")]
     File {
         path: std::path::PathBuf,
@@ -87,6 +93,8 @@ pub struct Config {
     pub stream_timeout: Option<Duration>,
     /// Recover tool calls written as text when the server parsed none.
     pub text_tool_calls: bool,
+    /// Variables a shell may see although their names look secret (`[shell_env] keep`).
+    pub shell_env_keep: Vec<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -102,6 +110,7 @@ impl std::fmt::Debug for Config {
             .field("max_rounds", &self.max_rounds)
             .field("stream_timeout", &self.stream_timeout)
             .field("text_tool_calls", &self.text_tool_calls)
+            .field("shell_env_keep", &self.shell_env_keep)
             .finish()
     }
 }
@@ -156,6 +165,7 @@ impl Config {
             max_rounds,
             stream_timeout: stream_timeout(raw("CORECODER_STREAM_TIMEOUT", None))?,
             text_tool_calls: switch(raw("CORECODER_TEXT_TOOL_CALLS", None), true)?,
+            shell_env_keep: files.shell_env_keep(),
             base_url,
         })
     }

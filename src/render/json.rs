@@ -25,6 +25,8 @@ pub struct RunResult {
     pub cost_usd: Option<f64>,
     pub session_id: String,
     pub duration_ms: u128,
+    /// Every call refused in the run (`permission_denials`).
+    pub denials: Vec<crate::dispatch::Denial>,
 }
 
 fn emit(value: &Value) {
@@ -64,7 +66,16 @@ pub fn result(r: &RunResult) {
         "cost_usd": r.cost_usd,
         "session_id": r.session_id,
         "duration_ms": r.duration_ms,
+        "permission_denials": r.denials.iter().map(|d| json!({
+            "tool": d.tool, "input": input_json(&d.input), "reason": d.reason
+        })).collect::<Vec<_>>(),
     }));
+}
+
+/// A call's arguments as JSON, or as a string when they are not JSON.
+fn input_json(arguments: &str) -> Value {
+    serde_json::from_str::<Value>(arguments)
+        .unwrap_or_else(|_| Value::String(arguments.to_string()))
 }
 
 /// The JSON line for one event; `None` for events with nothing to say to a program.
@@ -81,9 +92,7 @@ pub fn event_json(ev: &AgentEvent, sub_agent: bool) -> Option<Value> {
             name,
             arguments,
         } => {
-            let input = serde_json::from_str::<Value>(arguments)
-                .unwrap_or_else(|_| Value::String(arguments.clone()));
-            json!({"type": "tool_use", "id": id, "name": name, "input": input})
+            json!({"type": "tool_use", "id": id, "name": name, "input": input_json(arguments)})
         }
         AgentEvent::ToolFinished {
             id,
@@ -106,6 +115,15 @@ pub fn event_json(ev: &AgentEvent, sub_agent: bool) -> Option<Value> {
         AgentEvent::Usage(u) => {
             json!({"type": "usage", "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens})
         }
+        AgentEvent::PermissionDenied {
+            tool,
+            input,
+            reason,
+        } => {
+            json!({"type": "permission_denied", "tool": tool, "input": input_json(input), "reason": reason})
+        }
+        AgentEvent::ModeChanged(mode) => json!({"type": "mode", "mode": mode.name()}),
+        AgentEvent::Notice(text) => json!({"type": "notice", "text": text}),
         AgentEvent::SubAgent(inner) => return event_json(inner, true),
         AgentEvent::Thinking => return None,
     };

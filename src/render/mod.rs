@@ -7,6 +7,7 @@
 //! stdout at all. Write errors (a closed pipe) are ignored, never a panic.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod approval;
 pub mod json;
 
 use std::io::{IsTerminal, Write};
@@ -37,6 +38,20 @@ pub struct Renderer {
     markdown: MarkdownStream,
 }
 
+/// Stops the spinner while a person is asked something (it would draw over the prompt).
+#[derive(Clone, Default)]
+pub struct SpinnerHandle(std::sync::Weak<Mutex<Renderer>>);
+
+impl SpinnerHandle {
+    pub fn stop(&self) {
+        if let Some(r) = self.0.upgrade() {
+            let mut r = r.lock().unwrap_or_else(PoisonError::into_inner);
+            r.clear_spinner();
+            r.busy = None;
+        }
+    }
+}
+
 /// Colours only on a terminal, and never with `NO_COLOR` set or `TERM=dumb`.
 pub fn use_color(env: &dyn Fn(&str) -> Option<String>) -> bool {
     std::io::stderr().is_terminal()
@@ -62,6 +77,11 @@ impl Renderer {
     /// A sink that feeds this renderer from any task. On a colour terminal a small thread
     /// redraws the spinner; it only ever writes the line the spinner owns.
     pub fn into_sink(self) -> EventSink {
+        self.into_parts().0
+    }
+
+    /// [`Renderer::into_sink`], plus a handle the approval prompt stops the spinner with.
+    pub fn into_parts(self) -> (EventSink, SpinnerHandle) {
         let spin = self.color;
         let shared = Arc::new(Mutex::new(self));
         if spin {
@@ -74,12 +94,14 @@ impl Renderer {
                 }
             });
         }
-        Arc::new(move |ev| {
+        let handle = SpinnerHandle(Arc::downgrade(&shared));
+        let sink: EventSink = Arc::new(move |ev| {
             shared
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .handle(&ev, 0)
-        })
+        });
+        (sink, handle)
     }
 
     /// Redraws the spinner line when something has been pending for half a second.
@@ -233,6 +255,18 @@ impl Renderer {
                 self.close_reasoning();
                 let line = format!("{indent}{reason}; retrying in {:.1} s", wait.as_secs_f64());
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, &line));
+            }
+            AgentEvent::PermissionDenied { tool, reason, .. } => {
+                self.close_reasoning();
+                let line = format!("{indent}✗ {tool} denied: {reason}");
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, &line));
+            }
+            AgentEvent::ModeChanged(mode) => {
+                let line = format!("{indent}permission mode: {mode}");
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(DIM, &line));
+            }
+            AgentEvent::Notice(text) => {
+                let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, text));
             }
             AgentEvent::SubAgent(inner) => self.handle(inner, depth + 1),
             // A sub-agent's own text and reasoning stay out of the parent's answer; usage is

@@ -57,6 +57,17 @@ impl Tool for EditFile {
         })
     }
 
+    /// The diff the edit would make; `None` when it would fail (the run says why).
+    async fn preview(&self, args: &Value, ctx: &ToolContext) -> Option<String> {
+        let args: Args = parse_args(args.clone()).ok()?;
+        let bytes = std::fs::read(ctx.resolve(&args.file_path)).ok()?;
+        let shown = &args.file_path;
+        let all = args.replace_all;
+        let done = edit_bytes(shown, &bytes, &args.old_string, &args.new_string, all).ok()?;
+        let diff = crate::diff::unified(&done.before, &done.after, shown);
+        Some(super::write_file::preview_cut(&diff))
+    }
+
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
         let args: Args = parse_args(args)?;
         let ctx = ctx.clone();

@@ -49,6 +49,20 @@ impl Tool for WriteFile {
         })
     }
 
+    /// The diff against the file on disk; a new file's first lines.
+    async fn preview(&self, args: &Value, ctx: &ToolContext) -> Option<String> {
+        let args: Args = parse_args(args.clone()).ok()?;
+        let path = ctx.resolve(&args.file_path);
+        match std::fs::read(&path) {
+            Ok(bytes) => {
+                let before = String::from_utf8_lossy(&bytes);
+                let diff = crate::diff::unified(&before, &args.content, &args.file_path);
+                Some(preview_cut(&diff))
+            }
+            Err(_) => Some(new_file_preview(&args.file_path, &args.content)),
+        }
+    }
+
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError> {
         let args: Args = parse_args(args)?;
         let ctx = ctx.clone();
@@ -95,6 +109,36 @@ fn write(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
     let verb = if existed { "Replaced" } else { "Created" };
     let unit = if lines == 1 { "line" } else { "lines" };
     Ok(format!("{verb} {shown} ({lines} {unit} written)"))
+}
+
+/// Lines of a preview shown in an approval prompt.
+const PREVIEW_LINES: usize = 40;
+
+/// A new file as a diff that adds its first lines, so the prompt colours it like any change.
+fn new_file_preview(shown: &str, content: &str) -> String {
+    let total = content.lines().count();
+    let mut out = format!("--- /dev/null\n+++ b/{shown}\n@@ -0,0 +1,{total} @@\n");
+    for line in content.lines().take(PREVIEW_LINES) {
+        out.push_str(&format!("+{line}\n"));
+    }
+    if total > PREVIEW_LINES {
+        out.push_str(&format!("… ({} more lines)\n", total - PREVIEW_LINES));
+    }
+    out
+}
+
+/// A diff cut to what fits a prompt.
+pub(crate) fn preview_cut(diff: &str) -> String {
+    let total = diff.lines().count();
+    if total <= PREVIEW_LINES * 2 {
+        return diff.to_string();
+    }
+    let head: Vec<&str> = diff.lines().take(PREVIEW_LINES * 2).collect();
+    format!(
+        "{}\n… ({} more lines)\n",
+        head.join("\n"),
+        total - PREVIEW_LINES * 2
+    )
 }
 
 fn io_message(shown: &str, verb: &str, e: &std::io::Error) -> String {

@@ -10,7 +10,7 @@ use corecoder::context::ContextManager;
 use corecoder::event::AgentEvent;
 use corecoder::llm::{Llm, LlmError, Reply};
 use corecoder::message::{Message, check_tool_pairing};
-use corecoder::policy::Action;
+use corecoder::policy::{Action, Mode};
 use corecoder::tools::{Tool, ToolContext, ToolError, Toolbox};
 use serde_json::{Value, json};
 
@@ -62,6 +62,8 @@ fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
     );
     let mut toolbox = Toolbox::basic().with(Arc::new(Sleepy));
     let usage = Arc::default();
+    // These tests are about the loop, not consent: nothing asks.
+    let dispatcher = crate::support::dispatcher(dir.path(), Mode::BypassPermissions, None);
     if with_sub {
         let sub = SubAgent::new(
             llm.clone(),
@@ -69,7 +71,8 @@ fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
             "sub system".into(),
             max_context,
             Arc::clone(&usage),
-        );
+        )
+        .with_dispatcher(dispatcher.clone());
         toolbox = toolbox.with(Arc::new(sub));
     }
     let agent = Agent::new(
@@ -79,7 +82,8 @@ fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
         ContextManager::new(max_context),
         ctx,
     )
-    .with_usage(usage);
+    .with_usage(usage)
+    .with_dispatcher(dispatcher);
     Harness {
         agent,
         events,

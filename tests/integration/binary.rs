@@ -66,7 +66,7 @@ async fn one_shot_runs_a_tool_and_prints_only_the_answer() {
     let run = corecoder(
         dir.path(),
         &[("OPENAI_BASE_URL", &server.url)],
-        &["-p", "make a file"],
+        &["-p", "make a file", "--yes"],
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -98,7 +98,8 @@ async fn one_shot_runs_a_tool_and_prints_only_the_answer() {
             "edit_file",
             "glob",
             "grep",
-            "agent"
+            "agent",
+            "exit_plan_mode"
         ]
     );
     let last = requests[1].messages();
@@ -377,7 +378,7 @@ async fn edit_file_end_to_end_keeps_crlf_and_reports_a_diff() {
     let run = corecoder(
         dir.path(),
         &[("OPENAI_BASE_URL", &server.url)],
-        &["-p", "return 2"],
+        &["-p", "return 2", "--yes"],
     )
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);

@@ -65,6 +65,7 @@ async fn stream_json_reports_events_as_they_happen_and_ends_with_the_result() {
         "stream-json",
         "-m",
         "my-local-model",
+        "--yes",
     ];
     let run = corecoder(dir.path(), &[("OPENAI_BASE_URL", &server.url)], &args).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
@@ -388,7 +389,7 @@ async fn a_tool_call_written_as_text_is_run_unless_recovery_is_off() {
     ])
     .await;
     let env = [("OPENAI_BASE_URL", server.url.as_str())];
-    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt"]).await;
+    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt", "--yes"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.stdout, "Created hi.txt.\n",
@@ -408,7 +409,7 @@ async fn a_tool_call_written_as_text_is_run_unless_recovery_is_off() {
         ("OPENAI_BASE_URL", server.url.as_str()),
         ("CORECODER_TEXT_TOOL_CALLS", "0"),
     ];
-    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt"]).await;
+    let run = corecoder(dir.path(), &env, &["-p", "make hi.txt", "--yes"]).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
         run.stdout.contains("```json"),

@@ -120,7 +120,7 @@ async fn repl_submits_renders_and_answers_slash_commands() {
         Script::Sse(sse_text("Edited greet.txt.")),
     ])
     .await;
-    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "") else {
+    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "--yes") else {
         return;
     };
     t.wait_for("/help for commands").await;

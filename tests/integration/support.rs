@@ -361,3 +361,18 @@ pub fn tool_reply(calls: &[(&str, &str, &str)]) -> Reply {
         ..Reply::default()
     }
 }
+
+/// A dispatcher for `dir` in `mode` with no rules; `approver` `None` is a headless run.
+pub fn dispatcher(
+    dir: &std::path::Path,
+    mode: corecoder::policy::Mode,
+    approver: Option<Arc<dyn corecoder::approval::Approver>>,
+) -> Arc<corecoder::dispatch::Dispatcher> {
+    let workspace = corecoder::policy::Workspace::new(dir, None);
+    let permissions = corecoder::permissions::Permissions::new(mode, Default::default(), workspace);
+    Arc::new(corecoder::dispatch::Dispatcher::new(
+        Arc::new(permissions),
+        approver,
+        None,
+    ))
+}
