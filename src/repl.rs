@@ -3,10 +3,14 @@
 //! Enter sends; Alt-Enter, Esc-Enter and Ctrl-J insert a newline; pasted text arrives whole
 //! (bracketed paste). Ctrl-C while a turn runs cancels it (the agent's history stays valid);
 //! Ctrl-C clears a typed line, and at an empty prompt a second Ctrl-C within 2 s leaves, as does
-//! Ctrl-D. The editor runs on this thread; each turn runs on the runtime.
+//! Ctrl-D. Shift-Tab cycles the permission mode (default → acceptEdits → plan), shown in the
+//! prompt when it is not `default`. The editor runs on this thread; each turn runs on the
+//! runtime.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rustyline::completion::Completer;
@@ -22,6 +26,7 @@ use rustyline::{
 
 use crate::agent::TurnOutcome;
 use crate::error::Error;
+use crate::policy::Mode;
 use crate::render;
 use crate::session_run::SessionRun;
 use crate::slash::{self, SlashCommand};
@@ -69,7 +74,26 @@ impl ConditionalEventHandler for ClearOrInterrupt {
     }
 }
 
-fn editor() -> Result<Editor<SlashHelper, FileHistory>, Error> {
+/// Shift-Tab: ends the line edit with a flag set, so the loop can switch the permission mode
+/// and give the typed text back in a prompt that shows the new mode.
+struct CycleMode(Arc<AtomicBool>);
+
+impl ConditionalEventHandler for CycleMode {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, _: &EventContext) -> Option<Cmd> {
+        self.0.store(true, Ordering::SeqCst);
+        Some(Cmd::AcceptLine)
+    }
+}
+
+/// `You > `, with the permission mode in front when it is not `default`.
+fn prompt(mode: Mode) -> String {
+    match mode {
+        Mode::Default => "You > ".to_string(),
+        other => format!("[{other}] You > "),
+    }
+}
+
+fn editor(cycle: &Arc<AtomicBool>) -> Result<Editor<SlashHelper, FileHistory>, Error> {
     let config = rustyline::Config::builder()
         .auto_add_history(false)
         .bracketed_paste(true)
@@ -86,6 +110,10 @@ fn editor() -> Result<Editor<SlashHelper, FileHistory>, Error> {
         KeyEvent::ctrl('C'),
         EventHandler::Conditional(Box::new(ClearOrInterrupt)),
     );
+    rl.bind_sequence(
+        KeyEvent(KeyCode::BackTab, Modifiers::NONE),
+        EventHandler::Conditional(Box::new(CycleMode(cycle.clone()))),
+    );
     Ok(rl)
 }
 
@@ -95,15 +123,24 @@ pub fn run(
     run: &mut SessionRun,
     history: Option<PathBuf>,
 ) -> Result<(), Error> {
-    let mut rl = editor()?;
+    let cycle = Arc::new(AtomicBool::new(false));
+    let mut rl = editor(&cycle)?;
     if let Some(path) = &history {
         let _ = rl.load_history(path);
     }
     let color = run.color;
     render::banner(color, &run.banner());
     let mut last_interrupt: Option<Instant> = None;
+    let mut typed = String::new();
     loop {
-        let line = match rl.readline("You > ") {
+        let mode = run.dispatcher().mode();
+        let read = rl.readline_with_initial(&prompt(mode), (&std::mem::take(&mut typed), ""));
+        let line = match read {
+            Ok(line) if cycle.swap(false, Ordering::SeqCst) => {
+                run.set_mode(mode.next());
+                typed = line;
+                continue;
+            }
             Ok(line) => line,
             Err(ReadlineError::Interrupted) => {
                 if last_interrupt.is_some_and(|t| t.elapsed() < Duration::from_secs(2)) {

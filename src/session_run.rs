@@ -184,8 +184,81 @@ impl SessionRun {
             }
             SlashCommand::Save(name) => self.save_named(name),
             SlashCommand::Sessions => render::sessions(color, &self.store.list(20)),
+            SlashCommand::Mode(None) => {
+                let mode = self.dispatcher.mode();
+                render::plain(&format!("Permission mode: {mode}\n"));
+            }
+            SlashCommand::Mode(Some(name)) => match Mode::parse(&name) {
+                Some(mode) => self.set_mode(mode),
+                None => render::error(
+                    color,
+                    &format!(
+                        "unknown mode {name:?}: default, acceptEdits, plan or bypassPermissions"
+                    ),
+                ),
+            },
+            SlashCommand::Plan => {
+                let next = match self.dispatcher.mode() {
+                    Mode::Plan => Mode::Default,
+                    _ => Mode::Plan,
+                };
+                self.set_mode(next);
+            }
+            SlashCommand::Permissions(arg) => self.permissions(arg.as_deref()),
             SlashCommand::Quit => {}
         }
+    }
+
+    /// Switches the permission mode for the next calls (also Shift-Tab in the REPL).
+    pub fn set_mode(&self, mode: Mode) {
+        self.dispatcher.permissions().set_mode(mode);
+        let what = match mode {
+            Mode::Default => "file changes and shell commands ask",
+            Mode::AcceptEdits => "file changes in the workspace run; shell commands ask",
+            Mode::Plan => "nothing that changes anything runs; the model proposes a plan",
+            Mode::BypassPermissions => "nothing asks (the gate and protected paths still hold)",
+        };
+        render::notice(self.color, &format!("Permission mode: {mode} ({what})"));
+    }
+
+    /// `/permissions`: the rules, numbered, with their sources; `remove N` drops one.
+    fn permissions(&self, arg: Option<&str>) {
+        let permissions = self.dispatcher.permissions();
+        if let Some(arg) = arg {
+            let index = arg
+                .strip_prefix("remove")
+                .map(str::trim)
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n > 0);
+            let Some(n) = index else {
+                render::error(self.color, "usage: /permissions or /permissions remove N");
+                return;
+            };
+            match permissions.remove(n - 1) {
+                Ok(said) => render::notice(self.color, &said),
+                Err(e) => render::error(self.color, &e),
+            }
+            return;
+        }
+        let mut out = format!("Permission mode: {}\n", permissions.mode());
+        let entries = permissions.entries();
+        if entries.is_empty() {
+            out.push_str("No rules. Answer \"a\" at a prompt, or use --allow/--deny or [permissions] in a config file.\n");
+        }
+        for (i, e) in entries.iter().enumerate() {
+            let kind = crate::permissions::kind_name(e.kind);
+            out.push_str(&format!(
+                "  {:>2}. {kind:<5} {}  ({})\n",
+                i + 1,
+                e.rule,
+                e.source
+            ));
+        }
+        if !entries.is_empty() {
+            out.push_str("Remove one with /permissions remove N.\n");
+        }
+        out.push_str("Always, in every mode: the dangerous-command gate; writes to ~/.ssh, ~/.gnupg, ~/.aws, shell start-up files, .git internals and the like ask.\n");
+        render::plain(&out);
     }
 
     fn switch_model(&mut self, name: String) {

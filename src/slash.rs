@@ -14,6 +14,12 @@ pub enum SlashCommand {
     Diff,
     Save(Option<String>),
     Sessions,
+    /// `/mode [name]`: show the permission mode, or switch to another.
+    Mode(Option<String>),
+    /// `/plan`: into plan mode, or back to default mode from it (CoreCoder 0.8).
+    Plan,
+    /// `/permissions [remove N]`: every rule in force and where it came from.
+    Permissions(Option<String>),
     Quit,
 }
 
@@ -75,6 +81,24 @@ pub const COMMANDS: &[Spec] = &[
         help: "list the newest saved sessions",
     },
     Spec {
+        name: "/mode",
+        aliases: &[],
+        args: "[name]",
+        help: "permission mode: default, acceptEdits, plan, bypassPermissions (Shift-Tab cycles)",
+    },
+    Spec {
+        name: "/plan",
+        aliases: &[],
+        args: "",
+        help: "plan mode on or off: investigate and propose, change nothing",
+    },
+    Spec {
+        name: "/permissions",
+        aliases: &[],
+        args: "[remove N]",
+        help: "the rules in force and where they come from; remove one",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -111,6 +135,9 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/diff" => SlashCommand::Diff,
         "/save" => SlashCommand::Save(arg),
         "/sessions" => SlashCommand::Sessions,
+        "/mode" => SlashCommand::Mode(arg),
+        "/plan" => SlashCommand::Plan,
+        "/permissions" => SlashCommand::Permissions(arg),
         _ => SlashCommand::Quit,
     }))
 }
@@ -129,6 +156,7 @@ pub fn help() -> String {
     }
     out.push_str(
         "\nInput:\n  Enter             send\n  Alt-Enter, Esc-Enter, Ctrl-J   new line\n  \
+         Shift-Tab         next permission mode (default → acceptEdits → plan)\n  \
          Ctrl-C            cancel the running turn, or clear the line\n  \
          Ctrl-D            leave\n",
     );

@@ -14,3 +14,5 @@ mod binary;
 mod oneshot;
 // The interactive REPL in a real pseudo-terminal (tmux).
 mod repl;
+// Approval prompts in a real terminal: answers, previews, rules, modes, sub-agents.
+mod approvals;

@@ -10,13 +10,13 @@ use serde_json::json;
 
 use crate::support::{MockServer, Script, sse_text, sse_tools};
 
-struct Tmux {
-    socket: String,
+pub struct Tmux {
+    pub socket: String,
 }
 
 impl Tmux {
     /// Starts corecoder in a 120×40 terminal; when it exits the shell prints its exit code.
-    fn start(dir: &Path, env: &[(&str, &str)], args: &str) -> Option<Tmux> {
+    pub fn start(dir: &Path, env: &[(&str, &str)], args: &str) -> Option<Tmux> {
         if Command::new("tmux").arg("-V").output().is_err() {
             eprintln!("tmux not installed: REPL pty test skipped");
             return None;
@@ -56,7 +56,7 @@ impl Tmux {
         ok.then_some(Tmux { socket })
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub fn keys(&self, keys: &[&str]) {
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys"])
             .args(keys)
@@ -65,7 +65,7 @@ impl Tmux {
 
     /// Types `text` and Enter at the `n`th prompt, once it is on screen: keys typed while a
     /// turn runs would be discarded when the editor takes the terminal back.
-    async fn line_at(&self, n: usize, text: &str) {
+    pub async fn line_at(&self, n: usize, text: &str) {
         self.wait_for_n("You > ", n).await;
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", "-l", text])
@@ -73,7 +73,7 @@ impl Tmux {
         self.keys(&["Enter"]);
     }
 
-    fn screen(&self) -> String {
+    pub fn screen(&self) -> String {
         Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p", "-J", "-S", "-200"])
             .output()
@@ -82,7 +82,7 @@ impl Tmux {
     }
 
     /// Waits until `text` appears `count` times on screen; panics with the screen otherwise.
-    async fn wait_for_n(&self, text: &str, count: usize) -> String {
+    pub async fn wait_for_n(&self, text: &str, count: usize) -> String {
         for _ in 0..150 {
             let screen = self.screen();
             if screen.matches(text).count() >= count {
@@ -96,7 +96,7 @@ impl Tmux {
         );
     }
 
-    async fn wait_for(&self, text: &str) -> String {
+    pub async fn wait_for(&self, text: &str) -> String {
         self.wait_for_n(text, 1).await
     }
 }
@@ -163,7 +163,7 @@ async fn ctrl_c_cancels_a_slow_turn_and_the_next_prompt_works() {
     let dir = tempfile::tempdir().expect("tempdir");
     let slow = Script::Sse(sse_tools(&[("s1", "bash", json!({"command": "sleep 30"}))]));
     let server = MockServer::start(vec![slow, Script::Sse(sse_text("Back again."))]).await;
-    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "") else {
+    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "--yes") else {
         return;
     };
     t.line_at(1, "wait a long time").await;
