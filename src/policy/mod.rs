@@ -17,3 +17,6 @@ pub use decide::{Action, Decision, PolicyInput, decide};
 pub use mode::Mode;
 pub use rules::{Rule, RuleEntry, RuleKind, Rules, Source};
 pub use workspace::Workspace;
+
+#[cfg(test)]
+mod tests;
