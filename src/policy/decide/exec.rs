@@ -32,13 +32,23 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
         let reason = format!("blocked by the safety gate: {reason}");
         return Decision::Deny { reason };
     }
-    let subs = match split::simple_commands(command) {
-        Ok(commands) => commands
-            .iter()
-            .map(|c| sub(c, cwd, input))
-            .collect::<Vec<_>>(),
+    let commands = match split::simple_commands(command) {
+        Ok(commands) => commands,
         Err(reason) => return Decision::Deny { reason },
     };
+    // `cd /etc && echo x > hosts` writes /etc/hosts: follow `cd` so relative targets
+    // resolve where the shell will be; after a `cd` we cannot follow, they are unknown.
+    let mut dir = Some(cwd.to_path_buf());
+    let mut subs = Vec::new();
+    for command in &commands {
+        subs.push(sub(command, dir.as_deref(), input));
+        if matches!(
+            command.words.first().map(String::as_str),
+            Some("cd" | "pushd")
+        ) {
+            dir = dir.and_then(|d| change_dir(&d, &command.words[1..], input));
+        }
+    }
     if let Some(decision) = rules_first(tool, &subs, input) {
         return decision;
     }
@@ -64,7 +74,22 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
     ask(reason, suggestions(&open, &outside, input))
 }
 
-fn sub(command: &SimpleCommand, cwd: &Path, input: &PolicyInput) -> Sub {
+/// Where `cd ARGS` leads from `dir`, when the argument is plain text.
+fn change_dir(dir: &Path, args: &[String], input: &PolicyInput) -> Option<PathBuf> {
+    let ws = input.workspace;
+    match args {
+        [] => ws.home.clone(),
+        [to] if !to.contains(['$', '`'])
+            && to != "-"
+            && (!to.starts_with('~') || to == "~" || to.starts_with("~/")) =>
+        {
+            Some(ws.resolve(dir, to))
+        }
+        _ => None,
+    }
+}
+
+fn sub(command: &SimpleCommand, cwd: Option<&Path>, input: &PolicyInput) -> Sub {
     let ws = input.workspace;
     let writes = command
         .writes
@@ -79,10 +104,11 @@ fn sub(command: &SimpleCommand, cwd: &Path, input: &PolicyInput) -> Sub {
                 _ => w.clone(),
             };
             let tilde_user = w.starts_with('~') && w != "~" && !w.starts_with("~/");
-            if tilde_user || w.contains(['$', '`']) || w.contains("<(") || w.contains(">(") {
-                Target::Unknown(w)
-            } else {
-                Target::Known(ws.resolve(cwd, &w))
+            let lost = cwd.is_none() && !w.starts_with(['/', '~']);
+            match cwd {
+                _ if lost || tilde_user || w.contains(['$', '`', '…']) => Target::Unknown(w),
+                Some(cwd) => Target::Known(ws.resolve(cwd, &w)),
+                None => Target::Known(ws.resolve(Path::new("/"), &w)),
             }
         })
         .collect();
@@ -274,6 +300,9 @@ fn read_only(s: &Sub) -> bool {
         "rg" => !has(&["--pre"]),
         "tree" => !has(&["-o"]),
         "find" => !has(&["-exec", "-execdir", "-delete", "-ok", "-fprint", "-fls"]),
+        "cd" => true,
+        // `git log --output=FILE` writes FILE.
+        "git" if has(&["--output"]) => false,
         "git" => args.first().is_some_and(|a| {
             matches!(
                 a.as_str(),
