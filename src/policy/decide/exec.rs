@@ -166,16 +166,23 @@ fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision
     None
 }
 
-/// A command runs without asking only when an allow rule covers it; a bare redirect has no
-/// command to cover (its write is judged on its own).
+/// A command runs without asking only when an allow rule covers it. A bare `> file` is an
+/// edit with no command: an edit allow rule for each target (or `bash`/`bash(*)`) covers it.
 fn command_allowed(tool: &str, s: &Sub, input: &PolicyInput) -> bool {
-    s.words.is_empty()
-        || input
-            .rules
+    let rules = input.rules;
+    let edit_rule = |p: &PathBuf| {
+        rules
             .find(RuleKind::Allow, |r| {
-                r.covers_tool(tool) && r.matches_command(&s.words)
+                r.covers_edits() && r.matches_path(p, input.workspace)
             })
             .is_some()
+    };
+    let bare = s.words.is_empty() && s.unknown.is_empty() && s.known.iter().all(edit_rule);
+    bare || rules
+        .find(RuleKind::Allow, |r| {
+            r.covers_tool(tool) && r.matches_command(&s.words)
+        })
+        .is_some()
 }
 
 /// A redirect may write inside the workspace, or where an edit allow rule says.
@@ -246,7 +253,11 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &Outside, mode: Mode) -> Str
 /// promise something no rule can express.
 fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rule> {
     let mut rules: Vec<Rule> = Vec::new();
-    for s in open.iter().filter(|s| !s.words.is_empty()) {
+    for s in open {
+        if s.words.is_empty() {
+            rules.extend(path_rules("Edit", &s.known, input.workspace));
+            continue;
+        }
         let Some(rule) = prefix_rule(&s.words) else {
             return Vec::new();
         };

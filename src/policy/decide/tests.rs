@@ -212,6 +212,10 @@ fn redirects_are_writes() {
         (Bypass, &["allow:Edit(**)"], Exec("cat k > .git/hooks/pre-commit"), Floor("protected path")),
         (Bypass, &["deny:Edit(*.lock)"], Exec("echo > Cargo.lock"), Deny("Cargo.lock, denied by deny rule Edit(*.lock)")),
         (AcceptEdits, &["allow:bash(echo:*)"], Exec("echo hi > out.txt"), Allow),
+        (Default, &["allow:bash(echo:*)"], Exec("> out.txt"), Ask("default mode")),
+        (Default, &["allow:bash"], Exec("> out.txt"), Allow),
+        (Default, &[], Exec("> src/out.txt"), Suggest(&["Edit(src/**)"])),
+        (Default, &["allow:Edit(src/**)"], Exec("> src/out.txt"), Allow),
         (AcceptEdits, &[], Exec("echo hi > out.txt"), Suggest(&["bash(echo hi:*)"])),
     ]);
 }
@@ -253,6 +257,9 @@ fn file_tools() {
         (Default, &["deny:Read(~/.ssh/**)"], Read("grep", &["~/.ssh"]), Deny("denied by deny rule Read(~/.ssh/**)")),
         (Default, &["deny:Read(~/.ssh/**)"], Read("glob", &["~/.ssh/id_rsa"]), Deny("glob of ~/.ssh/id_rsa")),
         (Default, &["deny:Read(.env)"], Read("read_file", &["src/.env"]), Deny("Read(.env)")),
+        (Default, &["deny:Read(~/.ssh/**)"], Read("read_file", &["src/a.rs", "~/.ssh/id_rsa"]), Deny("~/.ssh/id_rsa is denied")),
+        (Default, &["allow:Edit(src/**)", "ask:edit_file(src/main.rs)"], Edit("edit_file", &["src/main.rs"]), Floor("ask rule edit_file(src/main.rs)")),
+        (Default, &["allow:Edit(src/**)", "deny:write_file(src/gen/**)"], Edit("write_file", &["src/gen/a.rs"]), Deny("deny rule write_file(src/gen/**)")),
         (Default, &["ask:read_file(secrets/**)"], Read("read_file", &["secrets/a"]), Floor("ask rule")),
         (Default, &[], Edit("edit_file", &["src/a.rs"]), Suggest(&["edit_file(src/**)"])),
         (Default, &[], Edit("write_file", &["Cargo.toml"]), Suggest(&["write_file(./Cargo.toml)"])),
