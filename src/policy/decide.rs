@@ -80,6 +80,7 @@ fn note(entry: &RuleEntry) -> String {
     format!("{kind} rule {} from {}", entry.rule, entry.source)
 }
 
+/// Read and Edit actions: a deny or ask rule stops the call when it matches any path.
 fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Decision {
     let (rules, ws) = (input.rules, input.workspace);
     let find =
@@ -112,6 +113,8 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
         let what = format!("{tool} would change {}", show_all(paths, ws));
         return plan_deny(&what);
     }
+    // Reads run in every mode. An edit of several files is allowed when each file is covered,
+    // by the same rule or by different ones; one uncovered file makes the whole call ask.
     if !edit || paths.iter().all(|p| find(RuleKind::Allow, p).is_some()) {
         return Decision::Allow;
     }

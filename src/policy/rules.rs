@@ -150,11 +150,15 @@ impl Rule {
         let Some(pattern) = absolute_glob(spec, workspace) else {
             return false;
         };
-        let Ok(glob) = GlobBuilder::new(&pattern).literal_separator(true).build() else {
-            return false;
-        };
-        let matcher = glob.compile_matcher();
-        path.ancestors().any(|a| matcher.is_match(a))
+        // `dir/**` also stands for `dir` itself: grepping `~/.ssh` reads what `~/.ssh/**` names.
+        let whole = pattern.strip_suffix("/**").map(str::to_string);
+        let matchers: Vec<_> = std::iter::once(pattern)
+            .chain(whole)
+            .filter_map(|p| GlobBuilder::new(&p).literal_separator(true).build().ok())
+            .map(|g| g.compile_matcher())
+            .collect();
+        path.ancestors()
+            .any(|a| matchers.iter().any(|m| m.is_match(a)))
     }
 
     /// Whether the specifier names particular paths, not everything (`*`, `**`, `/**`).

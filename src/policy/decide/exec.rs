@@ -10,18 +10,16 @@ use super::super::rules::{Rule, RuleKind};
 use super::super::split::{self, SimpleCommand};
 use super::{Decision, PolicyInput, ask, floor, note, path_rules, plan_deny};
 
-/// Where a redirect writes: a resolved path, or text only known when the command runs
-/// (`> $OUT`, `> $(mktemp)`), which no rule and no workspace check can vouch for.
-enum Target {
-    Known(PathBuf),
-    Unknown(String),
-}
-
-/// One simple command with its writes resolved.
+/// One simple command with its redirect targets resolved.
 struct Sub {
+    /// The words joined, for messages.
     text: String,
     words: Vec<String>,
-    writes: Vec<Target>,
+    /// Targets resolved to real paths.
+    known: Vec<PathBuf>,
+    /// Targets only known when the command runs (`> $OUT`, `> $(mktemp)`): no rule and no
+    /// workspace check can vouch for them, so they never run without a person or bypass.
+    unknown: Vec<String>,
 }
 
 /// Redirect targets that are not files anyone keeps.
@@ -32,13 +30,23 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
         let reason = format!("blocked by the safety gate: {reason}");
         return Decision::Deny { reason };
     }
-    let subs = match split::simple_commands(command) {
-        Ok(commands) => commands
-            .iter()
-            .map(|c| sub(c, cwd, input))
-            .collect::<Vec<_>>(),
+    let commands = match split::simple_commands(command) {
+        Ok(commands) => commands,
         Err(reason) => return Decision::Deny { reason },
     };
+    // `cd /etc && echo x > hosts` writes /etc/hosts: follow `cd` so relative targets
+    // resolve where the shell will be; after a `cd` we cannot follow, they are unknown.
+    let mut dir = Some(cwd.to_path_buf());
+    let mut subs = Vec::new();
+    for command in &commands {
+        subs.push(sub(command, dir.as_deref(), input));
+        if matches!(
+            command.words.first().map(String::as_str),
+            Some("cd" | "pushd")
+        ) {
+            dir = dir.and_then(|d| change_dir(&d, &command.words[1..], input));
+        }
+    }
     if let Some(decision) = rules_first(tool, &subs, input) {
         return decision;
     }
@@ -48,44 +56,58 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
             Some(s) => plan_deny(&format!("`{}` may change things", s.text)),
         };
     }
+    // Allow rules: every command covered, every write inside or covered by an edit rule.
     let open: Vec<&Sub> = subs
         .iter()
         .filter(|s| !command_allowed(tool, s, input))
         .collect();
-    let outside: Vec<&Target> = subs
-        .iter()
-        .flat_map(|s| &s.writes)
-        .filter(|t| !write_allowed(t, input))
-        .collect();
-    if (open.is_empty() && outside.is_empty()) || input.mode == Mode::BypassPermissions {
+    let outside = outside(&subs, input);
+    if (open.is_empty() && outside.shown.is_empty()) || input.mode == Mode::BypassPermissions {
         return Decision::Allow;
     }
-    let reason = ask_reason(&subs, &open, &outside, input);
+    let reason = ask_reason(&subs, &open, &outside, input.mode);
     ask(reason, suggestions(&open, &outside, input))
 }
 
-fn sub(command: &SimpleCommand, cwd: &Path, input: &PolicyInput) -> Sub {
+/// Where `cd ARGS` leads from `dir`, when the argument is plain text.
+fn change_dir(dir: &Path, args: &[String], input: &PolicyInput) -> Option<PathBuf> {
     let ws = input.workspace;
-    let writes = command
+    match args {
+        [] => ws.home.clone(),
+        [to] if !to.contains(['$', '`'])
+            && to != "-"
+            && (!to.starts_with('~') || to == "~" || to.starts_with("~/")) =>
+        {
+            Some(ws.resolve(dir, to))
+        }
+        _ => None,
+    }
+}
+
+fn sub(command: &SimpleCommand, cwd: Option<&Path>, input: &PolicyInput) -> Sub {
+    let ws = input.workspace;
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for target in command
         .writes
         .iter()
         .filter(|w| !SINKS.contains(&w.as_str()))
-        .map(|w| {
-            // `$HOME` is the one variable we know; anything else is a guess, so unknown.
-            let w = match (w.strip_prefix("$HOME"), &ws.home) {
-                (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
-                    format!("{}{rest}", home.display())
-                }
-                _ => w.clone(),
-            };
-            let tilde_user = w.starts_with('~') && w != "~" && !w.starts_with("~/");
-            if tilde_user || w.contains(['$', '`']) || w.contains("<(") || w.contains(">(") {
-                Target::Unknown(w)
-            } else {
-                Target::Known(ws.resolve(cwd, &w))
+    {
+        // `$HOME` is the one variable we know; anything else is a guess, so unknown.
+        let target = match (target.strip_prefix("$HOME"), &ws.home) {
+            (Some(rest), Some(home)) if rest.is_empty() || rest.starts_with('/') => {
+                format!("{}{rest}", home.display())
             }
-        })
-        .collect();
+            _ => target.clone(),
+        };
+        // `~user/x` we cannot resolve; a relative path after an unfollowable `cd` neither.
+        let tilde_user = target.starts_with('~') && target != "~" && !target.starts_with("~/");
+        let lost = cwd.is_none() && !target.starts_with(['/', '~']);
+        if lost || tilde_user || target.contains(['$', '`', '…']) {
+            unknown.push(target);
+        } else {
+            known.push(ws.resolve(cwd.unwrap_or(Path::new("/")), &target));
+        }
+    }
     let text = match command.words.is_empty() {
         true => "(redirect)".to_string(),
         false => command.words.join(" "),
@@ -93,84 +115,78 @@ fn sub(command: &SimpleCommand, cwd: &Path, input: &PolicyInput) -> Sub {
     Sub {
         text,
         words: command.words.clone(),
-        writes,
+        known,
+        unknown,
     }
 }
 
 /// Deny rules, the hard floor and ask rules, over every simple command and every write.
+/// Each pass runs over all commands before the next, so a deny anywhere beats an ask
+/// earlier in the script.
 fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision> {
     let (rules, ws) = (input.rules, input.workspace);
     let on_command =
         |kind, s: &Sub| rules.find(kind, |r| r.covers_tool(tool) && r.matches_command(&s.words));
+    // A redirect is an edit: edit rules judge it (only explicit ones open the floor).
     let on_path = |kind, p: &Path, explicit: bool| {
         rules.find(kind, |r| {
             r.covers_edits() && (!explicit || r.is_explicit()) && r.matches_path(p, ws)
         })
-    };
-    let known = |s: &'_ Sub| -> Vec<PathBuf> {
-        s.writes
-            .iter()
-            .filter_map(|t| match t {
-                Target::Known(p) => Some(p.clone()),
-                Target::Unknown(_) => None,
-            })
-            .collect()
     };
     for s in subs {
         if let Some(entry) = on_command(RuleKind::Deny, s) {
             let reason = format!("`{}` is denied by {}", s.text, note(entry));
             return Some(Decision::Deny { reason });
         }
-        for p in known(s) {
-            if let Some(entry) = on_path(RuleKind::Deny, &p, false) {
-                let reason = format!(
-                    "`{}` writes {}, denied by {}",
-                    s.text,
-                    ws.show(&p),
-                    note(entry)
-                );
+        for p in &s.known {
+            if let Some(entry) = on_path(RuleKind::Deny, p, false) {
+                let (path, rule) = (ws.show(p), note(entry));
+                let reason = format!("`{}` writes {path}, denied by {rule}", s.text);
                 return Some(Decision::Deny { reason });
             }
         }
     }
     for s in subs {
-        for p in known(s) {
-            if ws.is_protected(&p) && on_path(RuleKind::Allow, &p, true).is_none() {
-                return Some(floor(&format!("`{}` writes", s.text), &p, ws));
+        for p in &s.known {
+            if ws.is_protected(p) && on_path(RuleKind::Allow, p, true).is_none() {
+                return Some(floor(&format!("`{}` writes", s.text), p, ws));
             }
         }
     }
     for s in subs {
-        let by_path = known(s)
-            .into_iter()
-            .find_map(|p| on_path(RuleKind::Ask, &p, false));
+        let by_path = s
+            .known
+            .iter()
+            .find_map(|p| on_path(RuleKind::Ask, p, false));
         if let Some(entry) = on_command(RuleKind::Ask, s).or(by_path) {
-            return Some(ask(
-                format!("{} asks before `{}`", note(entry), s.text),
-                Vec::new(),
-            ));
+            let reason = format!("{} asks before `{}`", note(entry), s.text);
+            return Some(ask(reason, Vec::new()));
         }
     }
     None
 }
 
-/// A command runs without asking only when an allow rule covers it; a bare redirect has no
-/// command to cover (its write is judged on its own).
+/// A command runs without asking only when an allow rule covers it. A bare `> file` is an
+/// edit with no command: an edit allow rule for each target (or `bash`/`bash(*)`) covers it.
 fn command_allowed(tool: &str, s: &Sub, input: &PolicyInput) -> bool {
-    s.words.is_empty()
-        || input
-            .rules
+    let rules = input.rules;
+    let edit_rule = |p: &PathBuf| {
+        rules
             .find(RuleKind::Allow, |r| {
-                r.covers_tool(tool) && r.matches_command(&s.words)
+                r.covers_edits() && r.matches_path(p, input.workspace)
             })
             .is_some()
+    };
+    let bare = s.words.is_empty() && s.unknown.is_empty() && s.known.iter().all(edit_rule);
+    bare || rules
+        .find(RuleKind::Allow, |r| {
+            r.covers_tool(tool) && r.matches_command(&s.words)
+        })
+        .is_some()
 }
 
 /// A redirect may write inside the workspace, or where an edit allow rule says.
-fn write_allowed(target: &Target, input: &PolicyInput) -> bool {
-    let Target::Known(path) = target else {
-        return false;
-    };
+fn write_allowed(path: &Path, input: &PolicyInput) -> bool {
     let ws = input.workspace;
     ws.contains(path)
         || input
@@ -181,19 +197,43 @@ fn write_allowed(target: &Target, input: &PolicyInput) -> bool {
             .is_some()
 }
 
-fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &[&Target], input: &PolicyInput) -> String {
-    let shown: Vec<String> = outside
+/// Which writes stop a command: unknown ones, and known ones no rule or workspace covers.
+/// Shown as text (`/etc/x`, `$OUT`) for the reason.
+struct Outside {
+    shown: Vec<String>,
+    paths: Vec<PathBuf>,
+    any_unknown: bool,
+}
+
+fn outside(subs: &[Sub], input: &PolicyInput) -> Outside {
+    let ws = input.workspace;
+    let paths: Vec<PathBuf> = subs
         .iter()
-        .map(|t| match t {
-            Target::Known(p) => input.workspace.show(p),
-            Target::Unknown(w) => w.clone(),
-        })
+        .flat_map(|s| &s.known)
+        .filter(|p| !write_allowed(p, input))
+        .cloned()
         .collect();
-    let writes = format!("writes outside the workspace: {}", shown.join(", "));
+    let unknown = subs.iter().flat_map(|s| s.unknown.iter().cloned());
+    let shown = paths
+        .iter()
+        .map(|p| ws.show(p))
+        .chain(unknown)
+        .collect::<Vec<_>>();
+    Outside {
+        any_unknown: shown.len() > paths.len(),
+        shown,
+        paths,
+    }
+}
+
+/// Says what asks: the mode, the commands no rule covers (when some were covered), and
+/// writes outside the workspace.
+fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &Outside, mode: Mode) -> String {
+    let writes = format!("writes outside the workspace: {}", outside.shown.join(", "));
     if open.is_empty() {
         return format!("the command {writes}");
     }
-    let mut reason = match input.mode {
+    let mut reason = match mode {
         Mode::AcceptEdits => "bash commands ask in acceptEdits mode (it accepts file edits only)",
         _ => "bash commands ask in default mode",
     }
@@ -202,7 +242,7 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &[&Target], input: &PolicyIn
         let names: Vec<String> = open.iter().map(|s| format!("`{}`", s.text)).collect();
         reason.push_str(&format!("; no rule allows {}", names.join(", ")));
     }
-    if !outside.is_empty() {
+    if !outside.shown.is_empty() {
         reason.push_str(&format!("; it {writes}"));
     }
     reason
@@ -211,27 +251,29 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &[&Target], input: &PolicyIn
 /// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
 /// when a command's name or a write's target is only known at run time: "always" would then
 /// promise something no rule can express.
-fn suggestions(open: &[&Sub], outside: &[&Target], input: &PolicyInput) -> Vec<Rule> {
+fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rule> {
     let mut rules: Vec<Rule> = Vec::new();
-    for s in open.iter().filter(|s| !s.words.is_empty()) {
+    for s in open {
+        if s.words.is_empty() {
+            rules.extend(path_rules("Edit", &s.known, input.workspace));
+            continue;
+        }
         let Some(rule) = prefix_rule(&s.words) else {
             return Vec::new();
         };
-        if !rules.contains(&rule) {
-            rules.push(rule);
+        rules.push(rule);
+    }
+    if outside.any_unknown {
+        return Vec::new();
+    }
+    rules.extend(path_rules("Edit", &outside.paths, input.workspace));
+    let mut unique: Vec<Rule> = Vec::new();
+    for rule in rules {
+        if !unique.contains(&rule) {
+            unique.push(rule);
         }
     }
-    for target in outside {
-        let Target::Known(path) = target else {
-            return Vec::new();
-        };
-        for rule in path_rules("Edit", std::slice::from_ref(path), input.workspace) {
-            if !rules.contains(&rule) {
-                rules.push(rule);
-            }
-        }
-    }
-    rules
+    unique
 }
 
 /// `bash(cargo test:*)` for `cargo test --release`, `bash(ls:*)` for `ls -la`: the second
@@ -259,7 +301,7 @@ fn prefix_rule(words: &[String]) -> Option<Rule> {
 /// Plan mode's short list of commands that only look. Anything else, or any write to a
 /// file, is refused in plan mode whatever the rules say.
 fn read_only(s: &Sub) -> bool {
-    if !s.writes.is_empty() {
+    if !s.known.is_empty() || !s.unknown.is_empty() {
         return false;
     }
     let Some(name) = s.words.first() else {
@@ -274,6 +316,9 @@ fn read_only(s: &Sub) -> bool {
         "rg" => !has(&["--pre"]),
         "tree" => !has(&["-o"]),
         "find" => !has(&["-exec", "-execdir", "-delete", "-ok", "-fprint", "-fls"]),
+        "cd" => true,
+        // `git log --output=FILE` writes FILE.
+        "git" if has(&["--output"]) => false,
         "git" => args.first().is_some_and(|a| {
             matches!(
                 a.as_str(),
