@@ -44,6 +44,9 @@ struct Splitter {
 
 type Split<T> = Result<T, String>;
 
+/// Wrappers that run a command with more privileges: seen through, but never invisible.
+const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
+
 impl Splitter {
     fn text(&mut self, src: &str, depth: usize) -> Split<()> {
         if depth > MAX_DEPTH {
@@ -138,6 +141,9 @@ impl Splitter {
         Ok(out)
     }
 
+    /// Wrappers that run a command with more privileges: seen through, but never invisible.
+    const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
+
     /// Sees through wrappers until the command that really runs, then records it.
     fn simple(&mut self, mut words: Vec<String>, writes: Vec<String>, depth: usize) -> Split<()> {
         if depth > MAX_DEPTH {
@@ -160,6 +166,14 @@ impl Splitter {
             if name == "find" {
                 self.find_exec(&words, depth)?;
                 break;
+            }
+            if PRIVILEGED.contains(&name.as_str()) {
+                // `sudo cargo test` is not `cargo test`: the whole command needs a rule of its
+                // own, and the command it runs is checked too (so deny rules still see it).
+                self.out.push(SimpleCommand {
+                    words: words.clone(),
+                    writes: Vec::new(),
+                });
             }
             let skip = match name.as_str() {
                 "xargs" => xargs_start(&words),

@@ -171,7 +171,10 @@ fn scripts_split_into_simple_commands() {
         ("A=1", &[]),
         ("env -i FOO=1 BAR=2 cargo test", &["cargo test"]),
         ("timeout -s KILL 5 nice -n 3 nohup rm -rf b", &["rm -rf b"]),
-        ("sudo -u root stdbuf -oL time exec command rg x", &["rg x"]),
+        (
+            "sudo -u root stdbuf -oL time exec command rg x",
+            &["sudo -u root stdbuf -oL time exec command rg x", "rg x"],
+        ),
         ("command -v rg", &["command -v rg"]),
         ("ls | xargs -n 1 -I {} rm {}", &["ls", "rm {}"]),
         ("bash -c 'a; sh -c \"b && c\"'", &["a", "b", "c"]),

@@ -251,6 +251,53 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &Outside, mode: Mode) -> Str
 /// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
 /// when a command's name or a write's target is only known at run time: "always" would then
 /// promise something no rule can express.
+/// Tools whose second word is a subcommand: an "always" for `cargo test` should not also
+/// allow `cargo publish`.
+const SUBCOMMAND_TOOLS: &[&str] = &[
+    "git",
+    "cargo",
+    "npm",
+    "pnpm",
+    "yarn",
+    "bun",
+    "deno",
+    "npx",
+    "go",
+    "pip",
+    "pip3",
+    "uv",
+    "poetry",
+    "pipenv",
+    "conda",
+    "docker",
+    "podman",
+    "kubectl",
+    "helm",
+    "gh",
+    "make",
+    "just",
+    "rustup",
+    "dotnet",
+    "mvn",
+    "gradle",
+    "apt",
+    "apt-get",
+    "brew",
+    "systemctl",
+    "terraform",
+    "bundle",
+    "rake",
+    "rails",
+    "mix",
+    "stack",
+    "cabal",
+    "swift",
+    "composer",
+    "nix",
+];
+/// Privilege wrappers: `sudo apt` rather than every `sudo` command.
+const PRIVILEGED_PREFIX: &[&str] = &["sudo", "doas", "run0", "pkexec"];
+
 fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rule> {
     let mut rules: Vec<Rule> = Vec::new();
     for s in open {
@@ -277,14 +324,17 @@ fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rul
 }
 
 /// `bash(cargo test:*)` for `cargo test --release`, `bash(ls:*)` for `ls -la`: the second
-/// word joins the prefix when it looks like a subcommand (no flag, path or file name).
+/// word joins the prefix only for tools whose second word names a subcommand (`git`, `cargo`,
+/// `npm` …), so `rm build` suggests `bash(rm:*)`, not a rule for that one file.
 fn prefix_rule(words: &[String]) -> Option<Rule> {
     let first = &words[0];
     if first.is_empty() || first.contains(['$', '`', '…', '(', ')']) {
         return None;
     }
+    let name = first.rsplit('/').next().unwrap_or(first);
     let subcommand = words.get(1).filter(|w| {
-        w.starts_with(|c: char| c.is_ascii_alphanumeric())
+        (SUBCOMMAND_TOOLS.contains(&name) || PRIVILEGED_PREFIX.contains(&name))
+            && w.starts_with(|c: char| c.is_ascii_alphanumeric())
             && w.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
