@@ -1,10 +1,15 @@
 //! corecoder: a terminal coding agent for any OpenAI-compatible chat-completions endpoint.
 //!
 //! # Layout
-//! - [`agent`]: the bounded loop of model rounds and tool rounds (start here);
+//! - [`agent`]: the bounded loop of model rounds and tool rounds (start here), and the
+//!   sub-agent tool;
+//! - [`dispatch`]: the one place between the model's call and the tool's run; [`policy`]: the
+//!   pure decision (modes, rules, the dangerous-command gate, the shell parser); [`permissions`]:
+//!   the session's rules and where they came from; [`approval`]: asking a person;
+//! - [`event`]: what the agent tells the outside;
 //! - [`llm`]: the `Llm` seam, the streaming HTTP client, the pure SSE decoder and assembler;
 //! - [`context`]: the three-layer context manager;
-//! - [`tools`]: the `Tool` seam and the seven tools;
+//! - [`tools`]: the `Tool` seam and the tools;
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
 //! - [`config`], [`cli`], [`prompt`], [`message`], [`error`], [`diff`], [`slash`]: the edges;
@@ -22,6 +27,15 @@
 //!   into the history; the API key is never written to disk or logs.
 //! - No globals: the working directory and changed files are explicit `ToolContext` state;
 //!   configuration comes from an environment lookup function, never `set_var`.
+//! - Every tool call passes the dispatcher: nothing runs before `policy::decide` said allow or
+//!   a person said yes; the dangerous-command gate and the protected paths hold in every mode.
+//!   Tools never see the policy, the agent never sees a decision.
+//! - A headless run never prompts: what would ask is denied, and the model is told which flag
+//!   allows it.
+//! - Project files never widen permissions: a project's `allow` rules and `permission_mode`
+//!   count only when the user's own config trusts the project.
+//! - The API key never enters the history (tool outputs are redacted) and shell commands do
+//!   not see it (nor other secret-named variables unless kept).
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 

@@ -16,3 +16,5 @@ mod oneshot;
 mod repl;
 // Approval prompts in a real terminal: answers, previews, rules, modes, sub-agents.
 mod approvals;
+// Consent without a person: -p fails closed; flags, modes, the hard floor, secrets.
+mod headless;
