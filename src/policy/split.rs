@@ -141,9 +141,6 @@ impl Splitter {
         Ok(out)
     }
 
-    /// Wrappers that run a command with more privileges: seen through, but never invisible.
-    const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
-
     /// Sees through wrappers until the command that really runs, then records it.
     fn simple(&mut self, mut words: Vec<String>, writes: Vec<String>, depth: usize) -> Split<()> {
         if depth > MAX_DEPTH {
