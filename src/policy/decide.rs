@@ -133,7 +133,16 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
             ask(reason, path_rules(tool, &outside, ws))
         }
         Mode::Default | Mode::Plan => {
-            let reason = format!("{tool} asks in default mode: {}", show_all(paths, ws));
+            let outside: Vec<PathBuf> = paths.iter().filter(|p| !ws.contains(p)).cloned().collect();
+            let reason = if outside.is_empty() {
+                format!("{tool} asks in default mode: {}", show_all(paths, ws))
+            } else {
+                // The prompt says it in words: this change is not in the project.
+                format!(
+                    "{tool} asks in default mode; this is outside the workspace: {}",
+                    show_all(&outside, ws)
+                )
+            };
             ask(reason, suggested)
         }
     }

@@ -6,11 +6,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 use corecoder::agent::subagent::SubAgent;
 use corecoder::agent::{Agent, TurnOutcome};
+use corecoder::approval::{Answer, Scripted};
 use corecoder::context::ContextManager;
+use corecoder::dispatch::Dispatcher;
 use corecoder::event::AgentEvent;
 use corecoder::llm::{Llm, LlmError, Reply};
 use corecoder::message::{Message, check_tool_pairing};
-use corecoder::policy::{Action, Mode};
+use corecoder::policy::{Action, Mode, Rule};
 use corecoder::tools::{Tool, ToolContext, ToolError, Toolbox};
 use serde_json::{Value, json};
 
@@ -399,4 +401,101 @@ async fn a_sub_agent_runs_its_own_history_and_its_usage_counts() {
     assert_eq!(h.agent.usage().requests, 4);
     let events = h.events.lock().expect("lock");
     assert!(events.iter().any(|e| matches!(e, AgentEvent::SubAgent(inner) if matches!(**inner, AgentEvent::ToolStarted { ref name, .. } if name == "bash"))));
+}
+
+/// An agent in `dir` whose calls go through `dispatcher`, recording its events.
+fn consenting(llm: Arc<dyn Llm>, dir: &std::path::Path, dispatcher: Arc<Dispatcher>) -> Agent {
+    let ctx = ToolContext::new(dir.to_path_buf(), Arc::new(|_| {}));
+    Agent::new(
+        llm,
+        Toolbox::basic(),
+        "system".into(),
+        ContextManager::new(128_000),
+        ctx,
+    )
+    .with_dispatcher(dispatcher)
+}
+
+#[tokio::test]
+async fn parallel_calls_ask_one_at_a_time_and_always_covers_the_next() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let calls = [
+        ("a", "bash", r#"{"command": "ls -a"}"#),
+        ("b", "bash", r#"{"command": "ls"}"#),
+    ];
+    let touch = [("c", "bash", r#"{"command": "touch made"}"#)];
+    let llm = ScriptedLlm::new(vec![
+        Ok(tool_reply(&calls)),
+        Ok(tool_reply(&touch)),
+        Ok(text_reply("ok")),
+    ]);
+    let always = Answer::Always(vec![Rule::parse("bash(ls:*)").expect("rule")]);
+    let approver = Arc::new(Scripted::new([
+        always,
+        Answer::Deny(Some("not now".into())),
+    ]));
+    let dispatcher = crate::support::dispatcher(dir.path(), Mode::Default, Some(approver.clone()));
+    let mut agent = consenting(llm, dir.path(), dispatcher.clone());
+    agent.run_turn("go").await.expect("turn");
+    // Three calls, two questions: the "always" given for one `ls` covered the other, whichever
+    // of the two parallel calls asked first.
+    let asked = approver.asked();
+    assert_eq!(asked.len(), 2, "{asked:?}");
+    let results = tool_results(agent.messages());
+    assert!(
+        results[0].contains("..") && !results[1].is_empty(),
+        "{results:?}"
+    );
+    assert_eq!(results[2], "Error: denied by the user: not now");
+    assert!(!dir.path().join("made").exists());
+    assert_eq!(dispatcher.denials().len(), 1);
+    check_tool_pairing(agent.messages()).expect("valid history");
+}
+
+#[tokio::test]
+async fn a_stop_at_a_prompt_ends_the_turn_and_drops_the_round_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let calls = [
+        ("a", "bash", r#"{"command": "touch one"}"#),
+        ("b", "bash", r#"{"command": "touch two"}"#),
+    ];
+    let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("ok"))]);
+    let approver = Arc::new(Scripted::new([Answer::Stop, Answer::Once]));
+    let dispatcher = crate::support::dispatcher(dir.path(), Mode::Default, Some(approver.clone()));
+    let mut agent = consenting(llm, dir.path(), dispatcher);
+    let outcome = agent.run_turn("go").await.expect("turn");
+    assert_eq!(outcome, TurnOutcome::Stopped { rounds: 1 });
+    assert_eq!(approver.asked().len(), 1, "nothing is asked after a stop");
+    assert!(!dir.path().join("one").exists() && !dir.path().join("two").exists());
+    // Only the user's message: no assistant call without its results.
+    assert_eq!(agent.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_headless_run_denies_what_would_ask_and_reads_still_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("f.txt"), "content\n").expect("write");
+    let calls = [
+        ("a", "read_file", r#"{"file_path": "f.txt"}"#),
+        (
+            "b",
+            "write_file",
+            r#"{"file_path": "f.txt", "content": "gone"}"#,
+        ),
+    ];
+    let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("ok"))]);
+    let dispatcher = crate::support::dispatcher(dir.path(), Mode::Default, None);
+    let mut agent = consenting(llm, dir.path(), dispatcher);
+    agent.run_turn("go").await.expect("turn");
+    let results = tool_results(agent.messages());
+    assert!(results[0].contains("content"), "{results:?}");
+    assert!(
+        results[1].starts_with("Error: write_file needs approval")
+            && results[1].contains("--permission-mode acceptEdits"),
+        "{results:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("f.txt")).expect("read"),
+        "content\n"
+    );
 }

@@ -266,6 +266,8 @@ fn file_tools() {
         (Default, &[], Edit("edit_file", &["src/a.rs"]), Suggest(&["edit_file(src/**)"])),
         (Default, &[], Edit("write_file", &["Cargo.toml"]), Suggest(&["write_file(./Cargo.toml)"])),
         (Default, &[], Edit("write_file", &["/etc/x/y"]), Suggest(&["write_file(/etc/x/**)"])),
+        (Default, &[], Edit("write_file", &["/etc/x/y"]), Ask("outside the workspace: /etc/x/y")),
+        (Default, &[], Edit("edit_file", &["src/a.rs"]), Ask("asks in default mode: ")),
         (Default, &["allow:Edit(src/**)"], Edit("write_file", &["src/new.rs"]), Allow),
         (Default, &["allow:Edit(src/)"], Edit("edit_file", &["src/a/b.rs"]), Allow),
         (Default, &["allow:edit_file(*.rs)"], Edit("edit_file", &["src/deep/a.rs"]), Allow),
