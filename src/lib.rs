@@ -23,7 +23,8 @@
 //!   message (history changes only at round boundaries).
 //! - Tool failures go to the model as `Error: …` tool messages and never end a turn; failures
 //!   only a person can fix (config, HTTP after retries) reach the terminal with an exit code.
-//! - Nothing here prints except `render` (enforced by the lints below); reasoning is never put
+//! - Nothing here prints except `render` and the REPL (enforced by the lints below and by
+//!   `clippy.toml`, which disallows the stdout/stderr handles elsewhere); reasoning is never put
 //!   into the history; the API key is never written to disk or logs.
 //! - No globals: the working directory and changed files are explicit `ToolContext` state;
 //!   configuration comes from an environment lookup function, never `set_var`.

@@ -6,7 +6,7 @@
 //! rules it adds are shown literally), `n` no with an optional sentence for the model, Esc no,
 //! Ctrl-C stops the turn. The key is read from `/dev/tty` in raw mode (the editor is not
 //! active during a turn), so piped stdin never answers a prompt.
-#![allow(clippy::print_stderr)]
+#![allow(clippy::print_stderr, clippy::disallowed_methods)]
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,7 +3,7 @@
 //! `stream-json` writes one object per line as things happen (`init`, `text`, `tool_use`,
 //! `tool_result`, …) and ends with the `result` object; `json` writes only that `result`
 //! object. Tool lines, spinners and colours never appear here.
-#![allow(clippy::print_stdout)]
+#![allow(clippy::print_stdout, clippy::disallowed_methods)]
 
 use std::io::Write;
 use std::sync::Arc;
