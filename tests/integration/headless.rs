@@ -279,3 +279,50 @@ async fn the_api_key_reaches_neither_the_shell_nor_the_history() {
         assert!(!text.contains(key), "the key reached a session file");
     }
 }
+
+#[tokio::test]
+async fn plan_mode_headless_changes_nothing_and_keeps_the_plan_as_the_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.txt"), "one\n").expect("write");
+    let edit = json!({"file_path": "a.txt", "old_string": "one", "new_string": "two"});
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[
+            ("c1", "edit_file", edit),
+            ("c2", "bash", json!({"command": "git status; ls -la"})),
+            (
+                "c3",
+                "exit_plan_mode",
+                json!({"plan": "1. change one to two"}),
+            ),
+        ])),
+        Script::Sse(sse_text("1. change one to two")),
+    ])
+    .await;
+    let out = run(dir.path(), &server, &["--permission-mode", "plan", "--yes"]).await;
+    assert_eq!(
+        out.code,
+        Some(2),
+        "--yes and --permission-mode conflict: {}",
+        out.stderr
+    );
+    let out = run(dir.path(), &server, &["--permission-mode", "plan"]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let requests = server.requests();
+    let results: Vec<String> = requests[1]
+        .messages()
+        .iter()
+        .filter(|m| m.role() == "tool")
+        .map(|m| m.text().to_string())
+        .collect();
+    assert!(results[0].starts_with("Error: plan mode"), "{results:?}");
+    assert!(
+        results[1].contains("a.txt"),
+        "read-only commands run: {results:?}"
+    );
+    assert!(results[2].contains("stays in plan mode"), "{results:?}");
+    assert!(requests[0].messages()[0].text().contains("# Plan mode"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).expect("a"),
+        "one\n"
+    );
+}
