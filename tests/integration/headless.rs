@@ -219,10 +219,21 @@ async fn a_project_file_cannot_allow_itself_anything_until_the_user_trusts_it() 
 
 #[tokio::test]
 async fn a_symlink_out_of_the_project_is_outside_for_accept_edits() {
-    // The system temp directory is part of the workspace, so "outside" must be elsewhere.
+    // /tmp and the system temp directory are part of the workspace, so "outside" must be
+    // elsewhere: /var/tmp, or the build's own temp directory when that is not under /tmp.
     let dir = tempfile::tempdir().expect("tempdir");
     let project = dir.path().join("project");
-    let elsewhere = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("tempdir");
+    let candidates = ["/var/tmp", env!("CARGO_TARGET_TMPDIR")];
+    let tmp = std::env::temp_dir().canonicalize().expect("temp dir");
+    let elsewhere = candidates.iter().find_map(|c| {
+        let d = tempfile::tempdir_in(c).ok()?;
+        let real = d.path().canonicalize().ok()?;
+        (!real.starts_with("/tmp") && !real.starts_with(&tmp)).then_some(d)
+    });
+    let Some(elsewhere) = elsewhere else {
+        eprintln!("skipped: no writable directory outside /tmp for the symlink test");
+        return;
+    };
     let outside = elsewhere.path().to_path_buf();
     std::fs::create_dir_all(&project).expect("mkdir");
     std::os::unix::fs::symlink(&outside, project.join("link")).expect("symlink");
