@@ -276,7 +276,13 @@ impl Checker {
         let mut stdin = stdin.clone();
         for r in redirects {
             stdin = match &r.kind {
-                RedirKind::HereDoc(body) => Flow::text(body.clone()),
+                RedirKind::HereDoc(body) => {
+                    // An unquoted delimiter carries the body's substitutions (they run).
+                    if r.target.parts.iter().any(|p| matches!(p, Part::Sub(..))) {
+                        self.expand(&r.target)?;
+                    }
+                    Flow::text(body.clone())
+                }
                 RedirKind::HereString => {
                     let arg = self.expand(&r.target)?;
                     Flow {

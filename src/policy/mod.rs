@@ -25,4 +25,6 @@ pub use rules::{Rule, RuleEntry, RuleKind, Rules, Source};
 pub use workspace::Workspace;
 
 #[cfg(test)]
+mod attack_tests;
+#[cfg(test)]
 mod tests;

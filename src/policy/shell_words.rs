@@ -248,7 +248,7 @@ impl Parser {
     fn command(&mut self, fn_body: bool) -> Result<Command, TooDeep> {
         self.blanks();
         let group_close = match (self.peek(), self.peek_at(1)) {
-            (Some('('), Some('(')) => return Ok(self.arithmetic_command()),
+            (Some('('), Some('(')) => return self.arithmetic_command(),
             (Some('('), _) => ')',
             (Some('{'), next) if fn_body || next.is_none_or(char::is_whitespace) => '}',
             _ => return self.simple(),
@@ -269,13 +269,22 @@ impl Parser {
         }
     }
 
-    /// `(( … ))` arithmetic: nothing runs, so skip to the matching parentheses.
-    fn arithmetic_command(&mut self) -> Command {
+    /// `(( … ))` arithmetic: the arithmetic itself runs nothing, but bash runs the `$( )`
+    /// inside it first, so those come out as a group of their commands.
+    fn arithmetic_command(&mut self) -> Result<Command, TooDeep> {
+        let start = self.i;
         self.skip_balanced();
-        Command::Simple {
-            words: Vec::new(),
-            redirects: Vec::new(),
+        let body: Vec<char> = self.s[start..self.i].to_vec();
+        let mut script = Script::default();
+        for part in self.embedded(&body, false)? {
+            if let Part::Sub(_, inner) = part {
+                script.pipelines.extend(inner.pipelines);
+            }
         }
+        Ok(Command::Group {
+            body: script,
+            redirects: Vec::new(),
+        })
     }
 
     /// From an opening `(`, skips past its matching `)`.

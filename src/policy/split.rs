@@ -28,27 +28,87 @@ const TOO_DEEP: &str = "the command is nested too deeply to check";
 /// yields a command `…` that is not real: the substitution's commands were already taken.
 const SUB_MARK: &str = "…";
 const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"];
+/// What a command that cannot be read shows as (never matched by a prefix rule).
+pub const OPAQUE: &str = "(a command that cannot be checked)";
+/// Most words one brace expansion may give before the command counts as unreadable.
+const MAX_BRACES: usize = 64;
+/// Variables a leading `NAME=value` may set while the command still counts as itself:
+/// display and locale settings, log levels, CI flags. Any other (`PATH`, `LD_PRELOAD`,
+/// `GIT_EXTERNAL_DIFF`, `PAGER`…) can make the program run other code, so it stays part of
+/// the command and needs its own rule (`GIT_PAGER=cat git log` is not `git log`).
+const HARMLESS_VARS: &[&str] = &[
+    "RUST_BACKTRACE",
+    "RUST_LOG",
+    "RUST_TEST_THREADS",
+    "RUST_MIN_STACK",
+    "CARGO_TERM_COLOR",
+    "CARGO_INCREMENTAL",
+    "CI",
+    "NODE_ENV",
+    "DEBUG",
+    "VERBOSE",
+    "TZ",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_COLLATE",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "TERM",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR",
+    "CLICOLOR_FORCE",
+    "COLUMNS",
+    "LINES",
+    "PYTHONUNBUFFERED",
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONHASHSEED",
+    "GOOS",
+    "GOARCH",
+    "CGO_ENABLED",
+    "TERM_PROGRAM",
+    "NODE_NO_WARNINGS",
+];
 
 /// Splits `command` into the simple commands it runs, substitutions first. The only error
 /// is nesting deeper than [`MAX_DEPTH`]; the caller must then not allow the command.
 pub fn simple_commands(command: &str) -> Result<Vec<SimpleCommand>, String> {
+    Ok(split(command)?.commands)
+}
+
+/// What a script runs, and whether it defines functions: a function's body runs where it is
+/// called, not where it is written, so its `cd` cannot be followed.
+pub struct Split {
+    pub commands: Vec<SimpleCommand>,
+    pub defines_functions: bool,
+}
+
+/// [`simple_commands`], with what else the caller needs to follow the working directory.
+pub fn split(command: &str) -> Result<Split, String> {
     let mut splitter = Splitter::default();
     splitter.text(command, 0)?;
-    Ok(splitter.out)
+    Ok(Split {
+        commands: splitter.out,
+        defines_functions: splitter.functions,
+    })
 }
 
 #[derive(Default)]
 struct Splitter {
     out: Vec<SimpleCommand>,
+    functions: bool,
 }
 
-type Split<T> = Result<T, String>;
+type Walk<T> = Result<T, String>;
 
 /// Wrappers that run a command with more privileges: seen through, but never invisible.
 const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
 
 impl Splitter {
-    fn text(&mut self, src: &str, depth: usize) -> Split<()> {
+    fn text(&mut self, src: &str, depth: usize) -> Walk<()> {
         if depth > MAX_DEPTH {
             return Err(TOO_DEEP.to_string());
         }
@@ -56,7 +116,7 @@ impl Splitter {
         self.script(&script, depth)
     }
 
-    fn script(&mut self, script: &Script, depth: usize) -> Split<()> {
+    fn script(&mut self, script: &Script, depth: usize) -> Walk<()> {
         for pipeline in &script.pipelines {
             for command in &pipeline.commands {
                 self.command(command, depth)?;
@@ -65,19 +125,24 @@ impl Splitter {
         Ok(())
     }
 
-    fn command(&mut self, command: &Command, depth: usize) -> Split<()> {
+    fn command(&mut self, command: &Command, depth: usize) -> Walk<()> {
         match command {
             Command::Simple { words, redirects } => {
                 let writes = self.redirects(redirects, depth)?;
                 let mut texts = Vec::new();
-                for (i, word) in words.iter().enumerate() {
-                    let text = self.word(word, depth)?;
-                    // Leading assignments set variables; they are not the command.
-                    if !(word.assign.is_some() && words[..i].iter().all(|w| w.assign.is_some())) {
-                        texts.push(text);
-                    }
+                for word in words {
+                    texts.push(self.word(word, depth)?);
                 }
-                self.simple(texts, writes, depth)
+                // Leading assignments set variables, not the command; see `take_assignments`.
+                // A line of assignments only runs nothing, unless it changes how the shell
+                // finds or runs what comes later (`PATH=.:$PATH; cat x` runs ./cat).
+                if texts.iter().all(|t| assignment_name(t).is_some()) {
+                    texts.retain(|t| assignment_name(t).is_some_and(steers_the_shell));
+                }
+                match expand_all(texts) {
+                    Some(texts) => self.simple(texts, writes, depth),
+                    None => self.opaque(writes),
+                }
             }
             Command::Group { body, redirects } => {
                 let writes = self.redirects(redirects, depth)?;
@@ -93,12 +158,15 @@ impl Splitter {
                 }
                 Ok(())
             }
-            Command::Function { body, .. } => self.command(body, depth),
+            Command::Function { body, .. } => {
+                self.functions = true;
+                self.command(body, depth)
+            }
         }
     }
 
     /// Output targets; every target word is walked, since `> $(cmd)` runs `cmd`.
-    fn redirects(&mut self, redirects: &[Redirect], depth: usize) -> Split<Vec<String>> {
+    fn redirects(&mut self, redirects: &[Redirect], depth: usize) -> Walk<Vec<String>> {
         let mut writes = Vec::new();
         for redirect in redirects {
             let target = self.word(&redirect.target, depth)?;
@@ -110,7 +178,7 @@ impl Splitter {
     }
 
     /// A word's display text; the commands of its substitutions are collected on the way.
-    fn word(&mut self, word: &Word, depth: usize) -> Split<String> {
+    fn word(&mut self, word: &Word, depth: usize) -> Walk<String> {
         let mut out = word
             .assign
             .as_ref()
@@ -142,10 +210,12 @@ impl Splitter {
     }
 
     /// Sees through wrappers until the command that really runs, then records it.
-    fn simple(&mut self, mut words: Vec<String>, writes: Vec<String>, depth: usize) -> Split<()> {
+    fn simple(&mut self, mut words: Vec<String>, writes: Vec<String>, depth: usize) -> Walk<()> {
         if depth > MAX_DEPTH {
             return Err(TOO_DEEP.to_string());
         }
+        // Assignments that may change what the program does stay in front of it.
+        let mut env = take_assignments(&mut words);
         while let Some(first) = words.first() {
             let name = first.rsplit('/').next().unwrap_or(first).to_string();
             if SHELLS.contains(&name.as_str()) || name == "eval" {
@@ -154,6 +224,14 @@ impl Splitter {
                     _ => inline_code(&words),
                 };
                 if let Some(code) = code {
+                    if !env.is_empty() {
+                        // `GIT_DIR=x sh -c '…'`: the inner commands run with it, so the
+                        // whole command needs a rule of its own too.
+                        self.out.push(SimpleCommand {
+                            words: [env.clone(), words.clone()].concat(),
+                            writes: Vec::new(),
+                        });
+                    }
                     self.text(&code, depth + 1)?;
                     self.push_writes(writes);
                     return Ok(());
@@ -164,6 +242,20 @@ impl Splitter {
                 self.find_exec(&words, depth)?;
                 break;
             }
+            // `env -S 'cmd args' …` runs a command written inside a flag's value; `xargs` with a
+            // flag we do not know may take the next word as its value: the command that runs
+            // cannot be told, so nothing but a person or `bash` itself may allow it.
+            let unreadable = match name.as_str() {
+                "env" => words.iter().skip(1).any(|w| {
+                    w.starts_with("--split-string")
+                        || (w.starts_with('-') && !w.starts_with("--") && w.contains('S'))
+                }),
+                "xargs" => xargs_start(&words).is_none(),
+                _ => evaluates_subscripts(&name, &words),
+            };
+            if unreadable {
+                return self.opaque(writes);
+            }
             if PRIVILEGED.contains(&name.as_str()) {
                 // `sudo cargo test` is not `cargo test`: the whole command needs a rule of its
                 // own, and the command it runs is checked too (so deny rules still see it).
@@ -173,7 +265,7 @@ impl Splitter {
                 });
             }
             let skip = match name.as_str() {
-                "xargs" => xargs_start(&words),
+                "xargs" => xargs_start(&words).unwrap_or(words.len()),
                 _ => match wrappers::unwrap(&name, &words) {
                     Unwrap::Skip(n) => n,
                     Unwrap::NotWrapper => break,
@@ -184,11 +276,19 @@ impl Splitter {
                 break;
             }
             words.drain(..skip.min(words.len()));
-            drop_assignments(&mut words);
+            env.extend(take_assignments(&mut words));
         }
-        if words == [SUB_MARK] {
+        if !env.is_empty() {
+            words = [env, words].concat();
+        }
+        // A loop header runs nothing itself (its substitutions were taken with its words).
+        if words == [SUB_MARK]
+            || matches!(words.first().map(String::as_str), Some("for" | "select"))
+        {
             return Ok(());
         }
+        let mut writes = writes;
+        writes.extend(file_writes(&words));
         if !words.is_empty() || !writes.is_empty() {
             self.out.push(SimpleCommand { words, writes });
         }
@@ -196,7 +296,7 @@ impl Splitter {
     }
 
     /// `find … -exec CMD … ;`: each CMD is a command of its own; `find` stays one too.
-    fn find_exec(&mut self, words: &[String], depth: usize) -> Split<()> {
+    fn find_exec(&mut self, words: &[String], depth: usize) -> Walk<()> {
         let mut i = 1;
         while i < words.len() {
             if matches!(words[i].as_str(), "-exec" | "-execdir" | "-ok" | "-okdir") {
@@ -209,6 +309,16 @@ impl Splitter {
             }
             i += 1;
         }
+        Ok(())
+    }
+
+    /// A command whose real program cannot be read from its text: it stands as [`OPAQUE`],
+    /// which only a rule for all of `bash` (or a person) allows.
+    fn opaque(&mut self, writes: Vec<String>) -> Walk<()> {
+        self.out.push(SimpleCommand {
+            words: vec![OPAQUE.to_string()],
+            writes,
+        });
         Ok(())
     }
 
@@ -244,31 +354,280 @@ fn inline_code(words: &[String]) -> Option<String> {
     inline.then(|| words.get(i).cloned()).flatten()
 }
 
-/// Where the command of `xargs [flags] cmd…` starts.
-fn xargs_start(words: &[String]) -> usize {
+/// Where the command of `xargs [flags] cmd…` starts; `None` when a flag is one we do not know
+/// (it might take the next word as its value, so the command could be any word).
+fn xargs_start(words: &[String]) -> Option<usize> {
+    // Short flags that take a value (in the same word or the next), and long ones.
+    const VALUE: &str = "IdEaLnPs";
+    const LONG_VALUE: &[&str] = &[
+        "--arg-file",
+        "--delimiter",
+        "--max-args",
+        "--max-procs",
+        "--max-chars",
+        "--max-lines",
+        "--process-slot-var",
+        "--replace",
+        "--eof",
+    ];
+    const LONG_FLAG: &[&str] = &[
+        "--null",
+        "--verbose",
+        "--interactive",
+        "--no-run-if-empty",
+        "--exit",
+        "--open-tty",
+        "--show-limits",
+    ];
     let mut i = 1;
-    while let Some(a) = words.get(i).filter(|a| a.starts_with('-')) {
+    while let Some(a) = words.get(i).filter(|a| a.starts_with('-') && a.len() > 1) {
         i += 1;
-        match a.as_str() {
-            "--" => break,
-            "-I" | "-n" | "-L" | "-P" | "-s" | "-d" | "-E" | "-a" => i += 1,
-            _ => {}
+        if a == "--" {
+            break;
+        }
+        if let Some(long) = a.strip_prefix("--") {
+            let name = format!("--{}", long.split('=').next().unwrap_or(long));
+            match (
+                LONG_FLAG.contains(&name.as_str()),
+                LONG_VALUE.contains(&name.as_str()),
+            ) {
+                (true, _) => {}
+                (_, true) => i += usize::from(!a.contains('=')),
+                _ => return None,
+            }
+            continue;
+        }
+        // A cluster such as `-0tI`: the first value-taking letter takes the rest of the word,
+        // or the next word when it ends the cluster.
+        for (k, c) in a.char_indices().skip(1) {
+            if VALUE.contains(c) {
+                i += usize::from(k + 1 == a.len());
+                break;
+            }
+            // `-i`, `-e`, `-l` take an optional attached value; the rest are plain flags.
+            if "iel".contains(c) || "0prtx".contains(c) {
+                if "iel".contains(c) {
+                    break;
+                }
+                continue;
+            }
+            return None;
         }
     }
-    i
+    Some(i)
 }
 
-/// `env A=1 B=2 cmd`: the assignments after a wrapper are not the command either.
-fn drop_assignments(words: &mut Vec<String>) {
-    let is_assignment = |w: &String| {
-        w.split_once('=').is_some_and(|(name, _)| {
-            let mut chars = name.chars();
-            chars
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        })
+/// Builtins that evaluate array subscripts in their arguments (`printf -v 'a[$(cmd)]' x`
+/// runs `cmd`): with a substitution inside brackets, the command is unreadable.
+fn evaluates_subscripts(name: &str, words: &[String]) -> bool {
+    const EVALUATING: &[&str] = &[
+        "printf",
+        "declare",
+        "typeset",
+        "local",
+        "export",
+        "readonly",
+        "let",
+        "read",
+        "unset",
+        "mapfile",
+        "readarray",
+        "test",
+        "[",
+        "[[",
+    ];
+    EVALUATING.contains(&name)
+        && words
+            .iter()
+            .any(|w| w.contains('[') && (w.contains("$(") || w.contains('`')))
+}
+
+/// Brace expansion of every word (`find . {-exec,touch} x` is `find . -exec touch x`), so
+/// rules and the read-only list see what bash will run; `None` when it would explode.
+fn expand_all(words: Vec<String>) -> Option<Vec<String>> {
+    let mut out = Vec::new();
+    for word in words {
+        if word.contains('{') && word.contains(',') {
+            let mut budget = MAX_BRACES;
+            braces(&word, &mut out, &mut budget)?;
+        } else {
+            out.push(word);
+        }
+    }
+    Some(out)
+}
+
+/// Bash's `{a,b}` expansion of one word, nested ones included, into `out`.
+fn braces(word: &str, out: &mut Vec<String>, budget: &mut usize) -> Option<()> {
+    let chars: Vec<char> = word.chars().collect();
+    for open in (0..chars.len()).filter(|&i| chars[i] == '{') {
+        let (mut depth, mut commas, mut close) = (0usize, Vec::new(), None);
+        for (k, c) in chars.iter().enumerate().skip(open) {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 1 => {
+                    close = Some(k);
+                    break;
+                }
+                '}' => depth -= 1,
+                ',' if depth == 1 => commas.push(k),
+                _ => {}
+            }
+        }
+        let (Some(close), false) = (close, commas.is_empty()) else {
+            continue;
+        };
+        let head: String = chars[..open].iter().collect();
+        let tail: String = chars[close + 1..].iter().collect();
+        let mut start = open + 1;
+        for end in commas.into_iter().chain(std::iter::once(close)) {
+            let alt: String = chars[start..end].iter().collect();
+            braces(&format!("{head}{alt}{tail}"), out, budget)?;
+            start = end + 1;
+        }
+        return Some(());
+    }
+    *budget = budget.checked_sub(1)?;
+    out.push(word.to_string());
+    Some(())
+}
+
+/// Files a command writes through its arguments rather than a redirect, for the commands an
+/// agent uses to write (`cp x ~/.bashrc`, `tee -a f`, `git log --output=f`, `find -fprint
+/// f`, `git config k v` → `.git/config`): they count as writes just like `> f`. Not a full
+/// list of every program that writes; the sandbox is the boundary for the rest.
+fn file_writes(words: &[String]) -> Vec<String> {
+    let Some((name, args)) = words.split_first() else {
+        return Vec::new();
     };
-    let n = words.iter().take_while(|w| is_assignment(w)).count();
-    words.drain(..n);
+    let env = words
+        .iter()
+        .take_while(|w| assignment_name(w).is_some())
+        .count();
+    if env > 0 {
+        return file_writes(&words[env..]);
+    }
+    let plain: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
+    let value_of = |flags: &[&str]| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            for f in flags {
+                if let Some(v) = a.strip_prefix(&format!("{f}=")) {
+                    out.push(v.to_string());
+                } else if a == f {
+                    out.extend(args.get(i + 1).cloned());
+                }
+            }
+        }
+        out
+    };
+    let name = name.rsplit('/').next().unwrap_or(name);
+    match name {
+        "tee" => plain.into_iter().cloned().collect(),
+        "cp" | "mv" | "install" | "ln" | "rsync" => {
+            let dir = value_of(&["-t", "--target-directory"]);
+            if dir.is_empty() && plain.len() >= 2 {
+                plain
+                    .last()
+                    .map(|p| vec![p.to_string()])
+                    .unwrap_or_default()
+            } else {
+                dir
+            }
+        }
+        "dd" => args
+            .iter()
+            .filter_map(|a| a.strip_prefix("of="))
+            .map(str::to_string)
+            .collect(),
+        "find" => value_of(&["-fprint", "-fprint0", "-fprintf", "-fls"]),
+        "git" => {
+            let mut out = value_of(&["--output"]);
+            // `git config KEY VALUE` (and --add, --unset…) writes; `git config KEY`, --get and
+            // --list read.
+            let reads = ["--get", "--get-all", "--get-regexp", "--list", "-l"];
+            let keys = plain.len().saturating_sub(1);
+            let config = args.first().is_some_and(|a| a == "config");
+            let writes = keys >= 2
+                || args
+                    .iter()
+                    .any(|a| a.starts_with("--unset") || a == "--add");
+            if config && writes && !args.iter().any(|a| reads.contains(&a.as_str())) {
+                let global = args.iter().any(|a| a == "--global");
+                out.push(
+                    if global {
+                        "~/.gitconfig"
+                    } else {
+                        ".git/config"
+                    }
+                    .to_string(),
+                );
+            }
+            out
+        }
+        "sed" | "perl"
+            if args
+                .iter()
+                .any(|a| a.starts_with("-i") || a == "--in-place") =>
+        {
+            plain.into_iter().skip(1).cloned().collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Removes the leading `NAME=value` words (after a wrapper too: `env A=1 cmd`) and returns
+/// those that set something other than a harmless variable: they stay part of the command.
+fn take_assignments(words: &mut Vec<String>) -> Vec<String> {
+    let n = words
+        .iter()
+        .take_while(|w| assignment_name(w).is_some())
+        .count();
+    let taken: Vec<String> = words.drain(..n).collect();
+    taken
+        .into_iter()
+        .filter(|w| assignment_name(w).is_none_or(|n| !HARMLESS_VARS.contains(&n)))
+        .collect()
+}
+
+/// `NAME` of a `NAME=value` word.
+fn assignment_name(word: &str) -> Option<&str> {
+    let (name, _) = word.split_once('=')?;
+    let mut chars = name.chars();
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    ok.then_some(name)
+}
+
+/// Variables whose plain assignment changes what later commands of the same script run or
+/// where they write: the shell's own lookups, and (when already exported, which we cannot
+/// know) the loader's and git's.
+fn steers_the_shell(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "PATH",
+        "CDPATH",
+        "HOME",
+        "IFS",
+        "ENV",
+        "BASH_ENV",
+        "PS4",
+        "PROMPT_COMMAND",
+        "SHELLOPTS",
+        "BASHOPTS",
+        "GLOBIGNORE",
+        "PWD",
+        "OLDPWD",
+    ];
+    const PARTS: &[&str] = &[
+        "PATH", "PAGER", "EDITOR", "VISUAL", "OPT", "PRELOAD", "HOOK", "WRAPPER", "SHELL",
+        "COMMAND", "ASKPASS", "CONFIG",
+    ];
+    let upper = name.to_ascii_uppercase();
+    NAMES.contains(&name)
+        || ["LD_", "DYLD_", "GIT_", "BASH_FUNC"]
+            .iter()
+            .any(|p| upper.starts_with(p))
+        || PARTS.iter().any(|p| upper.contains(p))
 }

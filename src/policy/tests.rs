@@ -167,9 +167,10 @@ fn scripts_split_into_simple_commands() {
             &["date", "whoami", "echo $(…) $(…)"],
         ),
         ("diff <(ls a) >(wc)", &["ls a", "wc", "diff <(…) >(…)"]),
-        ("A=1 B=$(id) make -j4", &["id", "make -j4"]),
+        ("A=1 B=$(id) make -j4", &["id", "A=1 B=$(…) make -j4"]),
         ("A=1", &[]),
-        ("env -i FOO=1 BAR=2 cargo test", &["cargo test"]),
+        ("env -i FOO=1 BAR=2 cargo test", &["FOO=1 BAR=2 cargo test"]),
+        ("env -i CI=1 RUST_LOG=debug cargo test", &["cargo test"]),
         ("timeout -s KILL 5 nice -n 3 nohup rm -rf b", &["rm -rf b"]),
         (
             "sudo -u root stdbuf -oL time exec command rg x",

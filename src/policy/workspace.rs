@@ -39,6 +39,8 @@ const PROTECTED_HOME: &[&str] = &[
     ".zlogin",
     ".config/fish/config.fish",
     ".inputrc",
+    ".gitconfig",
+    ".config/git",
 ];
 
 impl Workspace {
@@ -68,10 +70,14 @@ impl Workspace {
     pub fn resolve(&self, cwd: &Path, path: &str) -> PathBuf {
         let expanded = match (path.strip_prefix('~'), &self.home) {
             (Some(""), Some(home)) => home.clone(),
-            (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),
+            // `~//x` is `~/x`: joining an absolute rest would replace home with `/x`.
+            (Some(rest), Some(home)) if rest.starts_with('/') => {
+                home.join(rest.trim_start_matches('/'))
+            }
             _ => PathBuf::from(path),
         };
-        real_path(&cwd.join(expanded), MAX_LINKS)
+        let mut hops = MAX_LINKS;
+        real_path(&cwd.join(expanded), &mut hops)
     }
 
     /// Whether a resolved path is behind the hard floor: a protected file under home, or
@@ -116,28 +122,33 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Canonicalizes the longest existing ancestor and appends the rest. A dangling symlink on
-/// the way is followed by hand, because `canonicalize` fails on it yet a write goes through.
-fn real_path(path: &Path, hops: usize) -> PathBuf {
-    let path = normalize(path);
-    for ancestor in path.ancestors() {
-        let rest = path.strip_prefix(ancestor).unwrap_or(Path::new(""));
-        if let Ok(real) = ancestor.canonicalize() {
-            return join_rest(real, rest);
-        }
-        if let (Ok(target), Some(parent), true) =
-            (std::fs::read_link(ancestor), ancestor.parent(), hops > 0)
-        {
-            return real_path(&join_rest(parent.join(target), rest), hops - 1);
+/// Walks the path one component at a time as the kernel does: a symlink is replaced by its
+/// target where it stands (a dangling one too, since writing through it creates the target),
+/// and `..` goes to the real parent of what was resolved so far, so `link/../x` is beside the
+/// link's target, not beside the link. Components that do not exist are kept as they are.
+/// `hops` bounds the symlinks followed in all (the kernel's ELOOP).
+fn real_path(path: &Path, hops: &mut usize) -> PathBuf {
+    let mut cur = PathBuf::from("/");
+    for c in path.components() {
+        match c {
+            Component::RootDir | Component::Prefix(_) => cur = PathBuf::from("/"),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                cur.pop();
+            }
+            Component::Normal(name) => {
+                let next = cur.join(name);
+                let is_link =
+                    std::fs::symlink_metadata(&next).is_ok_and(|m| m.file_type().is_symlink());
+                cur = match std::fs::read_link(&next) {
+                    Ok(target) if is_link && *hops > 0 => {
+                        *hops -= 1;
+                        real_path(&cur.join(target), hops)
+                    }
+                    _ => next,
+                };
+            }
         }
     }
-    path
-}
-
-fn join_rest(base: PathBuf, rest: &Path) -> PathBuf {
-    if rest.as_os_str().is_empty() {
-        base
-    } else {
-        base.join(rest)
-    }
+    cur
 }

@@ -30,22 +30,56 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
         let reason = format!("blocked by the safety gate: {reason}");
         return Decision::Deny { reason };
     }
-    let commands = match split::simple_commands(command) {
-        Ok(commands) => commands,
+    let split = match split::split(command) {
+        Ok(split) => split,
         Err(reason) => return Decision::Deny { reason },
     };
-    // `cd /etc && echo x > hosts` writes /etc/hosts: follow `cd` so relative targets
-    // resolve where the shell will be; after a `cd` we cannot follow, they are unknown.
-    let mut dir = Some(cwd.to_path_buf());
-    let mut subs = Vec::new();
-    for command in &commands {
-        subs.push(sub(command, dir.as_deref(), input));
-        if matches!(
-            command.words.first().map(String::as_str),
-            Some("cd" | "pushd")
-        ) {
-            dir = dir.and_then(|d| change_dir(&d, &command.words[1..], input));
+    // The gate reads words as written; `find / {-delete,-true}` is `find / -delete -true` to
+    // bash. After brace expansion each command is shown to the gate once more.
+    if command.contains('{') {
+        for c in &split.commands {
+            let quoted: Vec<String> = c.words.iter().map(|w| quote(w)).collect();
+            if let Verdict::Blocked(reason) = command_safety::check(&quoted.join(" ")) {
+                let reason = format!("blocked by the safety gate: {reason}");
+                return Decision::Deny { reason };
+            }
         }
+    }
+    // `cd /etc && echo x > hosts` writes /etc/hosts: follow `cd` so relative targets
+    // resolve where the shell will be; after a `cd` we cannot follow, they are unknown. So
+    // they are from the start when a function (whose `cd` runs where it is called) exists.
+    let mut dir = Some(cwd.to_path_buf()).filter(|_| !split.defines_functions);
+    // Set when the directory or the files were changed by a trick we do not follow (a
+    // function's `cd`, `CDPATH`, `popd`, a link made by the script): then no later write is
+    // known, and in bypass such a write still asks.
+    let mut tricked = split.defines_functions;
+    let mut subs = Vec::new();
+    for command in &split.commands {
+        let mut s = sub(command, dir.as_deref(), input);
+        if tricked {
+            s.unknown
+                .extend(s.known.drain(..).map(|p| p.display().to_string()));
+        }
+        subs.push(s);
+        let first = command
+            .words
+            .first()
+            .map(String::as_str)
+            .unwrap_or_default();
+        let args = &command.words[1.min(command.words.len())..];
+        let steering = ["CDPATH=", "HOME=", "PWD=", "OLDPWD="];
+        let (next, trick) = match first {
+            // Without an argument `pushd` swaps the top two directories of its stack.
+            "pushd" if args.is_empty() => (None, true),
+            "cd" | "pushd" => (dir.and_then(|d| change_dir(&d, args, input)), false),
+            "popd" => (None, true),
+            w if steering.iter().any(|p| w.starts_with(p)) => (None, true),
+            // A link made here may point anywhere; later writes through it are not known.
+            "ln" | "link" | "mount" => (dir, true),
+            _ => (dir, false),
+        };
+        dir = next;
+        tricked |= trick;
     }
     if let Some(decision) = rules_first(tool, &subs, input) {
         return decision;
@@ -62,6 +96,18 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
         .filter(|s| !command_allowed(tool, s, input))
         .collect();
     let outside = outside(&subs, input);
+    // The floor holds in bypass for writes we cannot resolve but that may well be protected.
+    let hidden = subs
+        .iter()
+        .flat_map(|s| &s.unknown)
+        .find(|t| tricked || may_be_protected(t));
+    if let (Some(target), Mode::BypassPermissions) = (hidden, input.mode) {
+        let reason = format!(
+            "writes to `{target}`, which is only known when the command runs and may be a \
+             protected path (a start-up file, credentials, .git)"
+        );
+        return ask(reason, Vec::new());
+    }
     if (open.is_empty() && outside.shown.is_empty()) || input.mode == Mode::BypassPermissions {
         return Decision::Allow;
     }
@@ -69,13 +115,32 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
     ask(reason, suggestions(&open, &outside, input))
 }
 
+/// A word for the shell, as one literal word.
+fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
+/// An unresolvable redirect target that could name a protected file: a glob, a path through
+/// /proc or /dev/fd, anything built from the home directory, or naming `.git` or a dot-file.
+fn may_be_protected(target: &str) -> bool {
+    let indirect = ["/proc/", "/dev/fd/"].iter().any(|p| target.starts_with(p));
+    indirect
+        || target.contains(['*', '?', '[', '~'])
+        || [
+            "HOME", ".git", ".ssh", ".gnupg", ".aws", ".netrc", "rc", "profile", ".config",
+        ]
+        .iter()
+        .any(|p| target.contains(p))
+}
+
 /// Where `cd ARGS` leads from `dir`, when the argument is plain text.
 fn change_dir(dir: &Path, args: &[String], input: &PolicyInput) -> Option<PathBuf> {
     let ws = input.workspace;
     match args {
         [] => ws.home.clone(),
+        // `pushd +1` rotates the stack; `cd -P`/`-L` flags: not followed.
         [to] if !to.contains(['$', '`'])
-            && to != "-"
+            && !to.starts_with(['-', '+'])
             && (!to.starts_with('~') || to == "~" || to.starts_with("~/")) =>
         {
             Some(ws.resolve(dir, to))
@@ -99,10 +164,13 @@ fn sub(command: &SimpleCommand, cwd: Option<&Path>, input: &PolicyInput) -> Sub 
             }
             _ => target.clone(),
         };
-        // `~user/x` we cannot resolve; a relative path after an unfollowable `cd` neither.
+        // `~user/x` we cannot resolve; a relative path after an unfollowable `cd` neither; a
+        // glob is matched by bash against files we do not list (`.gi?/config`); /proc and
+        // /dev/fd name other files through the process (`/proc/self/cwd/x`, `/dev/fd/3`).
         let tilde_user = target.starts_with('~') && target != "~" && !target.starts_with("~/");
         let lost = cwd.is_none() && !target.starts_with(['/', '~']);
-        if lost || tilde_user || target.contains(['$', '`', '…']) {
+        let indirect = ["/proc/", "/dev/fd/"].iter().any(|p| target.starts_with(p));
+        if lost || tilde_user || indirect || target.contains(['$', '`', '…', '*', '?', '[']) {
             unknown.push(target);
         } else {
             known.push(ws.resolve(cwd.unwrap_or(Path::new("/")), &target));
@@ -125,8 +193,15 @@ fn sub(command: &SimpleCommand, cwd: Option<&Path>, input: &PolicyInput) -> Sub 
 /// earlier in the script.
 fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision> {
     let (rules, ws) = (input.rules, input.workspace);
-    let on_command =
-        |kind, s: &Sub| rules.find(kind, |r| r.covers_tool(tool) && r.matches_command(&s.words));
+    // Deny and ask rules also see the program behind kept assignments: `deny bash(rm:*)`
+    // stops `FOO=1 rm -rf x`.
+    let on_command = |kind, s: &Sub| {
+        let env = s.words.iter().take_while(|w| w.contains('=')).count();
+        rules.find(kind, |r| {
+            r.covers_tool(tool)
+                && (r.matches_command(&s.words) || r.matches_command(&s.words[env..]))
+        })
+    };
     // A redirect is an edit: edit rules judge it (only explicit ones open the floor).
     let on_path = |kind, p: &Path, explicit: bool| {
         rules.find(kind, |r| {
@@ -327,7 +402,10 @@ fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rul
 /// word joins the prefix only for tools whose second word names a subcommand (`git`, `cargo`,
 /// `npm` …), so `rm build` suggests `bash(rm:*)`, not a rule for that one file.
 fn prefix_rule(words: &[String]) -> Option<Rule> {
-    let first = &words[0];
+    // Assignments that stayed part of the command (`FOO=1 cargo test`) stay in its rule.
+    let env = words.iter().take_while(|w| w.contains('=')).count();
+    let (assigned, words) = words.split_at(env);
+    let first = words.first()?;
     if first.is_empty() || first.contains(['$', '`', '…', '(', ')']) {
         return None;
     }
@@ -338,18 +416,23 @@ fn prefix_rule(words: &[String]) -> Option<Rule> {
             && w.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     });
-    let prefix = match subcommand {
-        Some(second) => format!("{first} {second}"),
-        None => first.clone(),
-    };
+    let mut prefix: Vec<&str> = assigned.iter().map(String::as_str).collect();
+    prefix.push(first);
+    prefix.extend(subcommand.map(String::as_str));
     Some(Rule {
         tool: "bash".to_string(),
-        specifier: Some(format!("{prefix}:*")),
+        specifier: Some(format!("{}:*", prefix.join(" "))),
     })
 }
 
 /// Plan mode's short list of commands that only look. Anything else, or any write to a
 /// file, is refused in plan mode whatever the rules say.
+/// Whether `arg` is a cluster of short flags (`-ao`) that includes `flag`.
+fn short_flag(arg: &str, flag: char) -> bool {
+    arg.strip_prefix('-')
+        .is_some_and(|f| !f.starts_with('-') && f.contains(flag))
+}
+
 fn read_only(s: &Sub) -> bool {
     if !s.known.is_empty() || !s.unknown.is_empty() {
         return false;
@@ -360,19 +443,40 @@ fn read_only(s: &Sub) -> bool {
     let args = &s.words[1..];
     let has = |flags: &[&str]| args.iter().any(|a| flags.iter().any(|f| a.starts_with(f)));
     match name.as_str() {
-        "ls" | "cat" | "head" | "tail" | "wc" | "pwd" | "echo" | "printf" | "which" | "type"
-        | "file" | "stat" | "du" | "df" | "grep" => true,
+        "ls" | "cat" | "head" | "tail" | "wc" | "pwd" | "echo" | "which" | "type" | "stat"
+        | "du" | "df" | "grep" => true,
+        // `printf -v 'a[$(cmd)]'` assigns (and evaluates); `file -C` compiles a magic file.
+        "printf" => !has(&["-v"]),
+        "file" => !args.iter().any(|a| a == "--compile" || short_flag(a, 'C')),
         // `rg --pre CMD` runs CMD on every file; `tree -o FILE` writes FILE.
         "rg" => !has(&["--pre"]),
-        "tree" => !has(&["-o"]),
+        "tree" => !has(&["--output"]) && !args.iter().any(|a| short_flag(a, 'o')),
         "find" => !has(&["-exec", "-execdir", "-delete", "-ok", "-fprint", "-fls"]),
         "cd" => true,
         // `git log --output=FILE` writes FILE.
         "git" if has(&["--output"]) => false,
+        // `git branch NAME` creates, `-D` deletes, `-f` moves: only listing it is reading.
+        "git" if args.first().is_some_and(|a| a == "branch") => args[1..].iter().all(|a| {
+            matches!(
+                a.as_str(),
+                "-a" | "--all"
+                    | "-r"
+                    | "--remotes"
+                    | "-v"
+                    | "-vv"
+                    | "--verbose"
+                    | "-l"
+                    | "--list"
+                    | "--show-current"
+                    | "--merged"
+                    | "--no-merged"
+                    | "--no-color"
+            )
+        }),
         "git" => args.first().is_some_and(|a| {
             matches!(
                 a.as_str(),
-                "status" | "log" | "diff" | "show" | "branch" | "blame" | "rev-parse" | "ls-files"
+                "status" | "log" | "diff" | "show" | "blame" | "rev-parse" | "ls-files"
             )
         }),
         "cargo" => args.first().is_some_and(|a| a == "metadata" || a == "tree"),

@@ -169,8 +169,13 @@ fn prefix_rules_cover_each_simple_command() {
 fn wrappers_and_nesting_are_seen_through() {
     run(&[
         (Default, &["allow:bash(timeout:*)"], Exec("timeout 5 rm -rf build"), Suggest(&["bash(rm:*)"])),
-        (Default, &["allow:bash(cargo test:*)"], Exec("env FOO=1 cargo test"), Allow),
-        (Default, &["allow:bash(cargo test:*)"], Exec("FOO=1 nice -n 5 cargo test"), Allow),
+        (Default, &["allow:bash(cargo test:*)"], Exec("env RUST_BACKTRACE=1 cargo test"), Allow),
+        (Default, &["allow:bash(cargo test:*)"], Exec("CI=1 nice -n 5 cargo test"), Allow),
+        // Other variables can make the program run other code: they stay part of the command.
+        (Default, &["allow:bash(cargo test:*)"], Exec("FOO=1 nice -n 5 cargo test"), Suggest(&["bash(FOO=1 cargo test:*)"])),
+        (Default, &["allow:bash(git diff:*)"], Exec("GIT_EXTERNAL_DIFF=x git diff"), Suggest(&["bash(GIT_EXTERNAL_DIFF=x git diff:*)"])),
+        (Default, &["allow:bash(sh:*)", "allow:bash(git diff:*)"], Exec("GIT_DIR=x sh -c 'git diff'"), Suggest(&["bash(GIT_DIR=x sh:*)"])),
+        (Bypass, &["deny:bash(rm:*)"], Exec("FOO=1 rm -rf build"), Deny("bash(rm:*)")),
         (Default, &["allow:bash(cargo test:*)"], Exec("sudo cargo test"), Suggest(&["bash(sudo cargo:*)"])),
         (Default, &["allow:bash(cargo test:*)", "allow:bash(sudo cargo test)"], Exec("sudo cargo test"), Allow),
         (Default, &["allow:bash(sudo:*)", "deny:bash(rm:*)"], Exec("sudo rm -rf build"), Deny("bash(rm:*)")),
@@ -309,5 +314,31 @@ fn suggestions_are_one_prefix_per_command() {
         (Default, &[], Exec("cat notes.txt"), Suggest(&["bash(cat:*)"])),
         (Default, &[], Exec("ls; ls -l"), Suggest(&["bash(ls:*)"])),
         (Default, &["allow:bash(cargo test:*)"], Exec("cargo test && npm run build"), Suggest(&["bash(npm run:*)"])),
+    ]);
+}
+
+#[test]
+#[rustfmt::skip]
+fn everyday_commands_stay_allowed_after_the_hardening() {
+    // What the attack table's fixes must not break: ordinary scripts under ordinary rules.
+    let r: &[&str] = &["allow:bash(cargo test:*)", "allow:bash(echo:*)", "allow:bash(cat:*)", "allow:bash(ls:*)", "allow:bash(git status)", "allow:bash(tail:*)"];
+    run(&[
+        (Default, r, Exec("RUST_BACKTRACE=1 cargo test --release 2>&1 | tail -20"), Allow),
+        (Default, r, Exec("cat <<'EOF' > gen.sh\necho $(date)\nEOF"), Allow),
+        (Default, r, Exec("echo $((1 + 2))"), Allow),
+        (Default, r, Exec("X=(a b c); echo ${X[@]} ${#X[@]}"), Allow),
+        (Default, r, Exec("OUT=build; echo done > $OUT.log"), Floor("$OUT.log")),
+        (Default, r, Exec("for f in *.rs; do echo $f; done"), Allow),
+        (Default, r, Exec("ls {src,tests}/*.rs"), Allow),
+        (Default, r, Exec("cd src && ls && cd .. && git status"), Ask("cd")),
+        (Default, &["allow:bash(cd:*)", "allow:bash(ls:*)"], Exec("cd src && ls"), Allow),
+        (Plan, &[], Exec("git branch -a && git status"), Allow),
+        (Plan, &[], Exec("git branch new-feature"), Deny("plan mode")),
+        (Plan, &[], Exec("find . -name '*.rs' | wc -l"), Allow),
+        (Plan, &[], Exec("find . {-delete,-name} x"), Deny("")),
+        // A heredoc with an unquoted delimiter runs its substitutions; they need rules.
+        (Default, r, Exec("cat <<EOF\n$(touch x)\nEOF"), Suggest(&["bash(touch:*)"])),
+        (Default, &["allow:bash(git config:*)"], Exec("git config user.email"), Allow),
+        (Default, &["allow:bash(git config:*)"], Exec("git config core.pager less"), Floor("protected")),
     ]);
 }

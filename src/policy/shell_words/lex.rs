@@ -3,7 +3,9 @@
 //! Quoting is resolved here (so `r\m`, `"rm"` and `$'\x72m'` all become `rm`); what a variable
 //! or substitution is worth is left to the gate.
 
-use super::{Parser, Part, RedirKind, Redirect, SubKind, TooDeep, Word, is_meta, is_name, parse};
+use super::{
+    MAX_DEPTH, Parser, Part, RedirKind, Redirect, SubKind, TooDeep, Word, is_meta, is_name, parse,
+};
 
 /// Collects a word's parts, merging adjacent literal text.
 #[derive(Default)]
@@ -61,11 +63,15 @@ impl Parser {
                 '=' if plain && assign.is_none() && w.parts.is_empty() && is_name(&w.lit) => {
                     assign = Some(std::mem::take(&mut w.lit));
                     self.i += 1;
-                    // An array value `X=(a b)` is one word to us.
+                    // An array value `X=(a b)` is one word to us; what it substitutes still runs.
                     if self.peek() == Some('(') {
                         let start = self.i;
                         self.skip_balanced();
-                        w.lit.extend(&self.s[start..self.i]);
+                        let raw: Vec<char> = self.s[start..self.i].to_vec();
+                        w.lit.extend(&raw);
+                        for part in self.embedded(&raw, true)? {
+                            w.push(part);
+                        }
                     }
                 }
                 c => {
@@ -156,9 +162,15 @@ impl Parser {
         self.i += 1;
         match self.peek() {
             Some('(') if self.peek_at(1) == Some('(') => {
-                // Arithmetic runs nothing; its value is some number.
+                // Arithmetic runs nothing; its value is some number. Substitutions inside it
+                // run first, so they are kept.
+                let start = self.i;
                 self.skip_balanced();
+                let raw: Vec<char> = self.s[start..self.i].to_vec();
                 w.lit.push('0');
+                for part in self.embedded(&raw, false)? {
+                    w.push(part);
+                }
             }
             Some('(') => {
                 self.i += 1;
@@ -166,7 +178,7 @@ impl Parser {
                 self.eat(')');
                 w.push(Part::Sub(SubKind::Command, script));
             }
-            Some('{') => self.braced_var(w),
+            Some('{') => self.braced_var(w)?,
             Some('\'') if !quoted => {
                 self.i += 1;
                 self.ansi_c(w);
@@ -202,7 +214,10 @@ impl Parser {
     }
 
     /// `${NAME}`, `${NAME:-default}`, `${#NAME}`…: the name, and a default when one is given.
-    fn braced_var(&mut self, w: &mut Parts) {
+    /// Any other operator (`${X:+…}`, `${X/a/b}`, `${#X}`) makes a value nobody can know, so
+    /// the whole text is kept as the name of an unknown variable (`${HOME:+x}` is not
+    /// `$HOME`). Substitutions in the operand run, so they come out as parts of their own.
+    fn braced_var(&mut self, w: &mut Parts) -> Result<(), TooDeep> {
         self.i += 1;
         let mut inner = String::new();
         let mut open = 1usize;
@@ -224,10 +239,70 @@ impl Parser {
             .iter()
             .find_map(|op| rest.strip_prefix(op))
             .map(|d| d.trim_matches(|c| c == '"' || c == '\'').to_string());
-        w.push(Part::Var {
-            name: name.to_string(),
-            default,
-        });
+        // Kept in braces so that nothing mistakes `${HOME/%/x}` for `$HOME`.
+        let name = match (rest.is_empty() || default.is_some(), name.is_empty()) {
+            (true, false) => name.to_string(),
+            _ => format!("{{{inner}}}"),
+        };
+        w.push(Part::Var { name, default });
+        let operand: Vec<char> = rest.chars().collect();
+        for part in self.embedded(&operand, false)? {
+            w.push(part);
+        }
+        Ok(())
+    }
+
+    /// Command substitutions inside text the parser otherwise keeps whole (arithmetic, `${…}`
+    /// operands, array values, heredoc bodies): bash runs them, so they are parsed as scripts.
+    /// Over-approximates on purpose (quotes inside the text are not honoured): a substitution
+    /// too many makes a command ask, one too few would let it through unseen. `process` also
+    /// takes `<( )` and `>( )`, which run only where words are (array values).
+    pub(super) fn embedded(&self, raw: &[char], process: bool) -> Result<Vec<Part>, TooDeep> {
+        if self.depth + 1 > MAX_DEPTH {
+            return Err(TooDeep);
+        }
+        let mut parts = Vec::new();
+        let mut k = 0;
+        while k < raw.len() {
+            let opens = match (raw[k], raw.get(k + 1)) {
+                ('\\', _) => {
+                    k += 2;
+                    continue;
+                }
+                ('$', Some('(')) if raw.get(k + 2) == Some(&'(') => {
+                    // Arithmetic: its own substitutions are found as the scan goes on.
+                    k += 3;
+                    continue;
+                }
+                ('$', Some('(')) => true,
+                ('<' | '>', Some('(')) => process,
+                ('`', _) => {
+                    let end = raw[k + 1..]
+                        .iter()
+                        .position(|c| *c == '`')
+                        .map_or(raw.len(), |e| k + 1 + e);
+                    let inner: String = raw[k + 1..end].iter().collect();
+                    parts.push(Part::Sub(SubKind::Command, parse(&inner, self.depth + 1)?));
+                    k = end + 1;
+                    continue;
+                }
+                _ => false,
+            };
+            if !opens {
+                k += 1;
+                continue;
+            }
+            let mut sub = Parser {
+                s: raw[k + 2..].to_vec(),
+                i: 0,
+                depth: self.depth + 1,
+                heredoc: None,
+            };
+            let script = sub.script(Some(')'))?;
+            parts.push(Part::Sub(SubKind::Command, script));
+            k += 2 + sub.i + 1;
+        }
+        Ok(parts)
     }
 
     /// After `$'`: ANSI-C quoting, so `$'\x72\x6d'` is `rm`.
@@ -293,11 +368,22 @@ impl Parser {
         let strip_tabs = ahead.starts_with("<<-");
         self.i += len;
         self.blanks();
-        let target = self.word()?;
+        let start = self.i;
+        let mut target = self.word()?;
         let kind = match kind {
             RedirKind::HereDoc(_) => {
                 let delim = target.literal().unwrap_or_default();
-                RedirKind::HereDoc(self.heredoc_body(&delim, strip_tabs))
+                let body = self.heredoc_body(&delim, strip_tabs);
+                // With an unquoted delimiter bash expands the body: its substitutions run,
+                // so they join the delimiter word, where every walker looks for them.
+                let quoted = self.s[start..self.i]
+                    .iter()
+                    .any(|c| matches!(c, '\'' | '"' | '\\'));
+                if !quoted {
+                    let chars: Vec<char> = body.chars().collect();
+                    target.parts.extend(self.embedded(&chars, false)?);
+                }
+                RedirKind::HereDoc(body)
             }
             // `>& file` (not `>&2`) writes to a file.
             RedirKind::Dup => match target.literal() {
