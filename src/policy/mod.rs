@@ -27,4 +27,6 @@ pub use workspace::Workspace;
 #[cfg(test)]
 mod attack_tests;
 #[cfg(test)]
+mod heldout_tests;
+#[cfg(test)]
 mod tests;

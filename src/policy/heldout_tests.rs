@@ -1,0 +1,142 @@
+//! The held-out permission corpus (`tests/data/permissions/heldout.txt`): written from the
+//! README's specification alone by someone who had not seen the policy's code, after the
+//! attack table's fixes, and never used to tune the policy. Each line says whether a command
+//! should run without asking (`allow`) or must not (`block`).
+//!
+//! The test measures both error kinds and fails when either grows past the figure measured
+//! when the corpus was first run (see the note in the commit that added it); it prints every
+//! miss so a reader can judge them.
+
+use crate::policy::decide::{Action, Decision, PolicyInput, decide};
+use crate::policy::mode::Mode;
+use crate::policy::rules::{Rule, RuleKind, Rules, Source};
+use crate::policy::workspace::Workspace;
+
+/// Misses (`block` cases allowed) and false asks (`allow` cases not allowed) measured on the
+/// first run (168 block cases, 85 allow cases); a change may lower them, never raise them.
+/// The two misses: `tar -xf a.tar -C ~` under `bash(tar:*)` (tar's extraction directory is not
+/// read as a write) and `>> ~/.profile` under `Edit(~/**)` (a glob over all of home counts as
+/// naming the protected file). Left as they are so the set stays held out.
+const MAX_MISSES: usize = 2;
+const MAX_FALSE_ASKS: usize = 0;
+
+fn unescape(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('p') => out.push('|'),
+            Some('\\') => out.push('\\'),
+            Some(other) => {
+                out.push('\\');
+                out.push(other);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+#[test]
+#[allow(clippy::print_stderr)]
+fn the_held_out_corpus_is_measured() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/permissions/heldout.txt"
+    );
+    let text = std::fs::read_to_string(path).expect("the held-out corpus");
+    // The workspace includes /tmp, so the project and home must live elsewhere, or every
+    // write to home would count as inside: /var/tmp, or the build's temp directory.
+    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp");
+    let _ = std::fs::create_dir_all(build);
+    let dir = ["/var/tmp", build].iter().find_map(|c| {
+        let d = tempfile::tempdir_in(c).ok()?;
+        let real = d.path().canonicalize().ok()?;
+        (!real.starts_with("/tmp")).then_some(d)
+    });
+    let Some(dir) = dir else {
+        eprintln!("skipped: no writable directory outside /tmp for the held-out fixture");
+        return;
+    };
+    let (root, home) = (dir.path().join("proj"), dir.path().join("home"));
+    for d in ["src", ".git/hooks", ".git/info"] {
+        std::fs::create_dir_all(root.join(d)).expect("mkdir");
+    }
+    for d in [".ssh", ".config"] {
+        std::fs::create_dir_all(home.join(d)).expect("mkdir");
+    }
+    let ws = Workspace::new(&root, Some(&home));
+    let (mut misses, mut false_asks, mut cases) = (Vec::new(), Vec::new(), [0usize; 2]);
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let fields: Vec<&str> = line.splitn(4, '|').map(str::trim).collect();
+        let [mode, rules, command, expect] = fields[..] else {
+            panic!("line {}: four fields expected: {line}", n + 1);
+        };
+        let mode = match mode {
+            "bypass" => Mode::BypassPermissions,
+            m => Mode::parse(m).unwrap_or_else(|| panic!("line {}: mode {m}", n + 1)),
+        };
+        let mut set = Rules::default();
+        for r in rules
+            .split(',')
+            .map(str::trim)
+            .filter(|r| !r.is_empty() && *r != "-")
+        {
+            let rule = Rule::parse(r).unwrap_or_else(|e| panic!("line {}: {r}: {e}", n + 1));
+            set.add(RuleKind::Allow, rule, Source::CommandLine);
+        }
+        let action = Action::Exec {
+            command: unescape(command),
+            cwd: ws.root.clone(),
+        };
+        let input = PolicyInput {
+            mode,
+            rules: &set,
+            workspace: &ws,
+        };
+        let got = decide("bash", &action, &input);
+        let allowed = got == Decision::Allow;
+        let shown = format!("line {}: {mode:?} [{rules}] {command} -> {got:?}", n + 1);
+        match expect {
+            "block" => {
+                cases[0] += 1;
+                if allowed {
+                    misses.push(shown);
+                }
+            }
+            "allow" => {
+                cases[1] += 1;
+                if !allowed {
+                    false_asks.push(shown);
+                }
+            }
+            other => panic!("line {}: expect must be allow or block, got {other}", n + 1),
+        }
+    }
+    let report = format!(
+        "held-out: {} block cases, {} allowed (missed); {} allow cases, {} not allowed\nmisses:\n{}\nfalse asks:\n{}",
+        cases[0],
+        misses.len(),
+        cases[1],
+        false_asks.len(),
+        misses.join("\n"),
+        false_asks.join("\n"),
+    );
+    assert!(
+        misses.len() <= MAX_MISSES && false_asks.len() <= MAX_FALSE_ASKS,
+        "{report}"
+    );
+    assert!(cases[0] > 0 && cases[1] > 0, "{report}");
+    // The figures, for `cargo test held_out -- --nocapture`.
+    eprintln!("{report}");
+}
