@@ -44,7 +44,8 @@ fn unescape(s: &str) -> String {
 }
 
 #[test]
-#[allow(clippy::print_stderr)]
+// The bounds are measured figures; one of them is 0 today, which clippy finds absurd.
+#[allow(clippy::print_stderr, clippy::absurd_extreme_comparisons)]
 fn the_held_out_corpus_is_measured() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
