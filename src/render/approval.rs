@@ -149,6 +149,12 @@ impl RawMode {
         if unsafe { libc::tcsetattr(fd, libc::TCSANOW, &raw) } != 0 {
             return None;
         }
+        // Keys typed before the question was on screen must not answer it: a `y` meant for
+        // something else would approve a command nobody has read.
+        // SAFETY: discards pending input of an open terminal; no memory is involved.
+        unsafe {
+            libc::tcflush(fd, libc::TCIFLUSH);
+        }
         Some(RawMode { fd, saved })
     }
 }

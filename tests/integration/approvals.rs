@@ -245,3 +245,39 @@ async fn plan_mode_changes_nothing_until_the_plan_is_approved() {
     t.keys(&["C-d"]);
     t.wait_for("EXITED=0").await;
 }
+
+#[tokio::test]
+async fn keys_typed_before_a_prompt_do_not_answer_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[("c1", "bash", json!({"command": "sleep 1"}))])),
+        Script::Sse(sse_tools(&[(
+            "c2",
+            "bash",
+            json!({"command": "touch typed"}),
+        )])),
+        Script::Sse(sse_text("Over.")),
+    ])
+    .await;
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let Some(t) = Tmux::start(dir.path(), &env, "--allow 'bash(sleep:*)'") else {
+        return;
+    };
+    t.line_at(1, "go").await;
+    t.wait_for("bash(sleep 1)").await;
+    // A `y` typed while `sleep` runs, before the next call's question exists.
+    t.keys(&["y"]);
+    t.wait_for("bash wants to run").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !dir.path().join("typed").exists(),
+        "an early key answered the prompt"
+    );
+    t.keys(&["n"]);
+    t.wait_for("Tell the model why").await;
+    t.keys(&["Enter"]);
+    t.wait_for("Over.").await;
+    assert!(!dir.path().join("typed").exists());
+    t.keys(&["C-d"]);
+    t.wait_for("EXITED=0").await;
+}
