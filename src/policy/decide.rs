@@ -95,7 +95,7 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
         let explicit = |p: &Path| {
             rules
                 .find(RuleKind::Allow, |r| {
-                    r.covers_tool(tool) && r.is_explicit() && r.matches_path(p, ws)
+                    r.covers_tool(tool) && r.opens_floor(p, ws)
                 })
                 .is_some()
         };
@@ -226,9 +226,10 @@ fn path_rules(tool: &str, paths: &[PathBuf], ws: &Workspace) -> Vec<Rule> {
                 Some(dir) => format!("{}/**", dir.display()),
                 None => format!("./{}", rel.display()),
             },
+            // Outside: the directory, but never all of home or of `/` (the file itself then).
             Err(_) => match path.parent().map(|d| ws.show(d)) {
-                Some(dir) if dir != "/" => format!("{dir}/**"),
-                _ => "/**".to_string(),
+                Some(dir) if dir != "/" && dir != "~" => format!("{dir}/**"),
+                _ => ws.show(path),
             },
         };
         let rule = Rule {

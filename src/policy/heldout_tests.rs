@@ -12,13 +12,14 @@ use crate::policy::mode::Mode;
 use crate::policy::rules::{Rule, RuleKind, Rules, Source};
 use crate::policy::workspace::Workspace;
 
-/// Misses (`block` cases allowed) and false asks (`allow` cases not allowed) measured on the
-/// first run (168 block cases, 85 allow cases); a change may lower them, never raise them.
-/// The two misses: `tar -xf a.tar -C ~` under `bash(tar:*)` (tar's extraction directory is not
-/// read as a write) and `>> ~/.profile` under `Edit(~/**)` (a glob over all of home counts as
-/// naming the protected file). Left as they are so the set stays held out.
-const MAX_MISSES: usize = 2;
-const MAX_FALSE_ASKS: usize = 0;
+/// The first run (168 block cases, 85 allow cases) missed two block cases and asked for no
+/// allow case. The misses: line 103, `tar -xf a.tar -C ~` under `bash(tar:*)` (tar's
+/// extraction directory is not read as a write), left as it is so the set stays held out; and
+/// line 116, `>> ~/.profile` under `Edit(~/**)`, fixed afterwards because a code review found
+/// the same mechanism on its own (a glob over all of home counted as naming a protected file).
+/// The known misses are listed exactly, so fixing one and opening another cannot pass.
+const KNOWN_MISSES: &[usize] = &[103];
+const KNOWN_FALSE_ASKS: &[usize] = &[];
 
 fn unescape(s: &str) -> String {
     let mut out = String::new();
@@ -44,8 +45,7 @@ fn unescape(s: &str) -> String {
 }
 
 #[test]
-// The bounds are measured figures; one of them is 0 today, which clippy finds absurd.
-#[allow(clippy::print_stderr, clippy::absurd_extreme_comparisons)]
+#[allow(clippy::print_stderr)]
 fn the_held_out_corpus_is_measured() {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -74,6 +74,7 @@ fn the_held_out_corpus_is_measured() {
     }
     let ws = Workspace::new(&root, Some(&home));
     let (mut misses, mut false_asks, mut cases) = (Vec::new(), Vec::new(), [0usize; 2]);
+    let (mut missed_lines, mut asked_lines) = (Vec::new(), Vec::new());
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -113,12 +114,14 @@ fn the_held_out_corpus_is_measured() {
                 cases[0] += 1;
                 if allowed {
                     misses.push(shown);
+                    missed_lines.push(n + 1);
                 }
             }
             "allow" => {
                 cases[1] += 1;
                 if !allowed {
                     false_asks.push(shown);
+                    asked_lines.push(n + 1);
                 }
             }
             other => panic!("line {}: expect must be allow or block, got {other}", n + 1),
@@ -134,7 +137,7 @@ fn the_held_out_corpus_is_measured() {
         false_asks.join("\n"),
     );
     assert!(
-        misses.len() <= MAX_MISSES && false_asks.len() <= MAX_FALSE_ASKS,
+        missed_lines == KNOWN_MISSES && asked_lines == KNOWN_FALSE_ASKS,
         "{report}"
     );
     assert!(cases[0] > 0 && cases[1] > 0, "{report}");

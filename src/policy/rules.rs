@@ -170,12 +170,24 @@ impl Rule {
             .any(|a| matchers.iter().any(|m| m.is_match(a)))
     }
 
-    /// Whether the specifier names particular paths, not everything (`*`, `**`, `/**`).
-    /// Only such rules open the hard floor: a blanket rule was not written with it in mind.
-    pub fn is_explicit(&self) -> bool {
-        self.specifier
-            .as_ref()
-            .is_some_and(|s| s.chars().any(|c| !matches!(c, '*' | '/')))
+    /// Whether this rule opens the hard floor for `path` (a resolved protected path): it must
+    /// match the path and name the protected place itself. Its literal part (up to the first
+    /// glob character) must lie inside the protected entry, so `write_file(~/.bashrc)` and
+    /// `Edit(~/.ssh/**)` open it while `Edit(~/**)` or `Edit(**)`, written for everything,
+    /// do not.
+    pub fn opens_floor(&self, path: &Path, workspace: &Workspace) -> bool {
+        let (Some(spec), Some(protected)) = (&self.specifier, workspace.protected_root(path))
+        else {
+            return false;
+        };
+        let Some(pattern) = absolute_glob(spec, workspace) else {
+            return false;
+        };
+        let literal = pattern
+            .find(['*', '?', '[', '{'])
+            .map_or(pattern.as_str(), |at| &pattern[..at]);
+        let literal = literal.trim_end_matches('/');
+        Path::new(literal).starts_with(&protected) && self.matches_path(path, workspace)
     }
 }
 

@@ -97,6 +97,22 @@ impl Workspace {
         })
     }
 
+    /// The protected place `path` is in (`~/.ssh`, `~/.bashrc`, `/p/.git`), if any.
+    pub fn protected_root(&self, path: &Path) -> Option<PathBuf> {
+        if !self.is_protected(path) {
+            return None;
+        }
+        if let Some(home) = &self.home
+            && let Ok(rest) = path.strip_prefix(home)
+            && let Some(entry) = PROTECTED_HOME.iter().find(|p| rest.starts_with(p))
+        {
+            return Some(home.join(entry));
+        }
+        let parts: Vec<Component> = path.components().collect();
+        let git = parts.iter().position(|c| c.as_os_str() == ".git")?;
+        Some(parts[..=git].iter().collect())
+    }
+
     /// A path for messages: `~/…` under home, otherwise as is.
     pub fn show(&self, path: &Path) -> String {
         match self.home.as_ref().and_then(|h| path.strip_prefix(h).ok()) {

@@ -205,7 +205,12 @@ fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision
     // A redirect is an edit: edit rules judge it (only explicit ones open the floor).
     let on_path = |kind, p: &Path, explicit: bool| {
         rules.find(kind, |r| {
-            r.covers_edits() && (!explicit || r.is_explicit()) && r.matches_path(p, ws)
+            r.covers_edits()
+                && if explicit {
+                    r.opens_floor(p, ws)
+                } else {
+                    r.matches_path(p, ws)
+                }
         })
     };
     for s in subs {

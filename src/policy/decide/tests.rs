@@ -213,6 +213,11 @@ fn redirects_are_writes() {
         (Default, &["allow:bash(echo:*)", "allow:bash(cd:*)"], Exec("cd $D && echo x > a.txt"), Suggest(&[])),
         (Bypass, &[], Exec("cd && echo x >> .zshrc"), Floor("protected path: ~/.zshrc")),
         (Bypass, &[], Exec("echo x >> ~/.bashrc"), Floor("protected path: ~/.bashrc")),
+        // A rule written for everything does not name the protected file; one that does, does.
+        (Bypass, &["allow:Edit(~/**)"], Exec("echo x >> ~/.profile"), Floor("protected path: ~/.profile")),
+        (Bypass, &["allow:Edit(**)"], Exec("echo x > .git/hooks/pre-commit"), Floor("protected path")),
+        (Bypass, &["allow:Edit(.git/hooks/**)"], Exec("echo x > .git/hooks/pre-commit"), Allow),
+        (Default, &["allow:bash(echo:*)", "allow:Edit(~/.profile)"], Exec("echo x >> ~/.profile"), Allow),
         (Bypass, &[], Exec("echo x >> $HOME/.bashrc"), Floor("protected path: ~/.bashrc")),
         (Bypass, &[], Exec("cat k > .git/hooks/pre-commit"), Floor("protected path")),
         (Bypass, &["allow:Edit(.git/hooks/**)"], Exec("cat k > .git/hooks/pre-commit"), Allow),
@@ -271,6 +276,8 @@ fn file_tools() {
         (Default, &[], Edit("edit_file", &["src/a.rs"]), Suggest(&["edit_file(src/**)"])),
         (Default, &[], Edit("write_file", &["Cargo.toml"]), Suggest(&["write_file(./Cargo.toml)"])),
         (Default, &[], Edit("write_file", &["/etc/x/y"]), Suggest(&["write_file(/etc/x/**)"])),
+        // Never all of home: the file itself.
+        (Default, &[], Edit("write_file", &["~/notes.txt"]), Suggest(&["write_file(~/notes.txt)"])),
         (Default, &[], Edit("write_file", &["/etc/x/y"]), Ask("outside the workspace: /etc/x/y")),
         (Default, &[], Edit("edit_file", &["src/a.rs"]), Ask("asks in default mode: ")),
         (Default, &["allow:Edit(src/**)"], Edit("write_file", &["src/new.rs"]), Allow),
