@@ -409,7 +409,11 @@ pub fn summarize_args(arguments: &str) -> String {
         }
         _ => arguments.to_string(),
     };
-    let line = line.replace('\n', " ");
+    // Shown on a terminal: no control character of the model's may move the cursor.
+    let line: String = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if line.chars().count() > 80 {
         format!("{}…", line.chars().take(79).collect::<String>())
     } else {

@@ -54,8 +54,24 @@ fn paint(color: bool, style: &str, text: &str) -> String {
 }
 
 fn rules_text(rules: &[Rule]) -> String {
-    let shown: Vec<String> = rules.iter().map(Rule::to_string).collect();
+    let shown: Vec<String> = rules.iter().map(|r| visible(&r.to_string())).collect();
     shown.join(", ")
+}
+
+/// The model's text as it will be shown, with nothing that moves the cursor, erases, hides or
+/// reorders what is on screen: control characters (a `\r` then `ESC[K` would print a harmless
+/// command over a dangerous one) and bidirectional overrides become `�`. Newlines and tabs stay.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+            if (c.is_control() && c != '\n' && c != '\t') || bidi {
+                '\u{FFFD}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// What the prompt shows, ending with the keys line (pure, for tests).
@@ -71,8 +87,15 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
             preview,
             suggested,
         } => {
+            let subject = visible(subject);
+            let lines = subject.lines().count();
+            let size = if lines > 20 {
+                format!(" ({lines} lines)")
+            } else {
+                String::new()
+            };
             let head = match tool.as_str() {
-                "bash" => format!("{who}{tool} wants to run, in {}:", cwd.display()),
+                "bash" => format!("{who}{tool} wants to run, in {}{size}:", cwd.display()),
                 "write_file" | "edit_file" => format!("{who}{tool} wants to change {subject}:"),
                 _ => format!("{who}{tool} wants to run:"),
             };
@@ -84,11 +107,11 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
                 }
             }
             if let Some(diff) = preview {
-                for line in render_diff(diff, color).lines() {
+                for line in render_diff(&visible(diff), color).lines() {
                     out.push_str(&format!("    {line}\n"));
                 }
             }
-            out.push_str(&paint(color, YELLOW, &format!("  ({reason})")));
+            out.push_str(&paint(color, YELLOW, &format!("  ({})", visible(reason))));
             out.push('\n');
             let always = if suggested.is_empty() {
                 String::new()
@@ -102,7 +125,7 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
         Request::Plan { plan } => {
             out.push_str(&paint(color, BOLD, &format!("{who}The plan:")));
             out.push('\n');
-            for line in plan.lines() {
+            for line in visible(plan).lines() {
                 out.push_str(&format!("    {line}\n"));
             }
             out.push_str(
@@ -237,5 +260,33 @@ fn read_key(tty: &mut File, request: &Request) -> Key {
             (b'a' | b'A', None) => return Key::Answer(Answer::SwitchMode(Mode::AcceptEdits)),
             _ => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn model_text_cannot_redraw_the_prompt() {
+        let request = ApprovalRequest {
+            request: Request::Tool {
+                tool: "bash".into(),
+                subject: "git push --force origin main\r\x1b[K    git status \u{202E}x".into(),
+                cwd: PathBuf::from("/p"),
+                reason: "bash commands ask in default mode\x1b[8m".into(),
+                preview: None,
+                suggested: Vec::new(),
+            },
+            subagent: false,
+        };
+        let shown = prompt_text(&request, false);
+        assert!(!shown.contains('\x1b') && !shown.contains('\r') && !shown.contains('\u{202E}'));
+        assert!(
+            shown.contains("git push --force origin main\u{FFFD}\u{FFFD}[K    git status"),
+            "{shown}"
+        );
+        assert_eq!(visible("a\tb\nc"), "a\tb\nc");
     }
 }
