@@ -90,6 +90,9 @@ pub struct Split {
 pub fn split(command: &str) -> Result<Split, String> {
     let mut splitter = Splitter::default();
     splitter.text(command, 0)?;
+    if evaluates_stored_code(command) {
+        splitter.opaque(Vec::new())?;
+    }
     Ok(Split {
         commands: splitter.out,
         defines_functions: splitter.functions,
@@ -415,6 +418,30 @@ fn xargs_start(words: &[String]) -> Option<usize> {
         }
     }
     Some(i)
+}
+
+/// Bash runs code hidden in a variable's value in a few places: `${X@P}` expands it as a
+/// prompt (running its `$( )`), and `${!X}`, arithmetic (`$((X))`, `((X))`, `let`, `[[ X -eq
+/// 1 ]]`) and array subscripts evaluate a value such as `a[$(cmd)]`. A script that both gets
+/// text into a variable (a substitution, `read`, a quoted `$(`) and evaluates one runs what
+/// cannot be read from it. Over-approximates: `for i in $(seq 3); do echo $((i*2)); done` asks.
+fn evaluates_stored_code(src: &str) -> bool {
+    if src.contains("@P") || src.contains("${!") {
+        return true;
+    }
+    let chars: Vec<char> = src.chars().collect();
+    let substitution = (0..chars.len().saturating_sub(1))
+        .any(|i| chars[i] == '$' && chars[i + 1] == '(' && chars.get(i + 2) != Some(&'('))
+        || src.contains('`');
+    let stores = substitution
+        || ["read", "mapfile", "readarray"]
+            .iter()
+            .any(|w| src.contains(w));
+    let evaluates = ["((", "let ", "[[", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"]
+        .iter()
+        .any(|w| src.contains(w))
+        || (src.contains("${") && src.contains('['));
+    stores && evaluates
 }
 
 /// Builtins that evaluate array subscripts in their arguments (`printf -v 'a[$(cmd)]' x`

@@ -349,3 +349,18 @@ fn everyday_commands_stay_allowed_after_the_hardening() {
         (Default, &["allow:bash(git config:*)"], Exec("git config core.pager less"), Floor("protected")),
     ]);
 }
+
+#[test]
+#[rustfmt::skip]
+fn code_stored_in_a_variable_and_evaluated_later_is_not_read_as_harmless() {
+    // Found by review, each confirmed to run `touch` in bash 5.2.
+    let echo: &[&str] = &["allow:bash(echo:*)", "allow:bash(ls:*)"];
+    run(&[
+        (Plan, &[], Exec("X='$(touch /tmp/pwned)'; echo ${X@P}"), Deny("plan mode")),
+        (Plan, &[], Exec("X='a[$(touch /tmp/pwned)]'; echo ${!X}"), Deny("plan mode")),
+        (Plan, &[], Exec("X='a[$(touch /tmp/pwned)]'; echo $((X))"), Deny("plan mode")),
+        (Plan, &[], Exec("X='a[$(touch /tmp/pwned)]'; ls ${a[X]}"), Deny("plan mode")),
+        (Default, echo, Exec("X=$(cat evil.txt); echo $((X))"), Floor("cannot be checked")),
+        (Default, echo, Exec("echo $((1 + 2)); ls"), Allow),
+    ]);
+}
