@@ -42,8 +42,9 @@ pub struct Dispatcher {
     /// Set when the person stops the turn at a prompt; every call still in flight then ends.
     stopped: AtomicBool,
     denials: Mutex<Vec<Denial>>,
-    /// The API key: its value never enters the history, whatever a tool printed.
-    secret: Option<String>,
+    /// The API key and the values of the variables hidden from the shell: they never enter
+    /// the history, whatever a tool printed (`cat /proc/$PPID/environ` included).
+    secrets: Vec<String>,
 }
 
 /// Secrets shorter than this are not redacted: replacing every `k` of a test key would
@@ -57,7 +58,7 @@ impl Default for Dispatcher {
         let cwd = std::env::current_dir().unwrap_or_default();
         let workspace = Workspace::new(&cwd, None);
         let permissions = Permissions::new(Mode::Default, Default::default(), workspace);
-        Dispatcher::new(Arc::new(permissions), None, None)
+        Dispatcher::new(Arc::new(permissions), None, Vec::new())
     }
 }
 
@@ -65,7 +66,7 @@ impl Dispatcher {
     pub fn new(
         permissions: Arc<Permissions>,
         approver: Option<Arc<dyn Approver>>,
-        secret: Option<String>,
+        secrets: Vec<String>,
     ) -> Self {
         Dispatcher {
             permissions,
@@ -73,7 +74,10 @@ impl Dispatcher {
             asking: tokio::sync::Mutex::new(()),
             stopped: AtomicBool::new(false),
             denials: Mutex::default(),
-            secret: secret.filter(|s| s.len() >= MIN_SECRET),
+            secrets: secrets
+                .into_iter()
+                .filter(|s| s.len() >= MIN_SECRET)
+                .collect(),
         }
     }
 
@@ -110,8 +114,10 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
-        if let Some(secret) = self.secret.as_deref().filter(|s| out.text.contains(s)) {
-            out.text = out.text.replace(secret, "[redacted]");
+        for secret in &self.secrets {
+            if out.text.contains(secret.as_str()) {
+                out.text = out.text.replace(secret.as_str(), "[redacted]");
+            }
         }
         Ok(out)
     }
@@ -450,7 +456,7 @@ mod tests {
     fn with_secret(secret: &str) -> Dispatcher {
         let ws = Workspace::new(&std::env::temp_dir(), None);
         let p = Permissions::new(Mode::BypassPermissions, Default::default(), ws);
-        Dispatcher::new(Arc::new(p), None, Some(secret.into()))
+        Dispatcher::new(Arc::new(p), None, vec![secret.into()])
     }
 
     #[tokio::test]

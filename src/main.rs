@@ -80,10 +80,13 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let env = config::layered_env(|k| std::env::var(k).ok(), &cwd, home.as_deref())?;
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
-    let config = Config::load(&cli.overrides(), &env, &files)?;
+    let mut config = Config::load(&cli.overrides(), &env, &files)?;
     let mode = cli.mode()?;
     let (permissions, notices) =
         Permissions::load(&cli.permission_flags(), &files, &cwd, home.as_deref())?;
+    if files.trusts(&permissions.workspace().root) {
+        config.shell_env_keep = files.shell_env_keep(true);
+    }
     for line in &notices {
         render::notice(color, line);
     }
@@ -112,11 +115,15 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         }
         _ => None,
     };
-    let dispatcher = Arc::new(Dispatcher::new(
-        Arc::new(permissions),
-        approver,
-        config.api_key.clone(),
-    ));
+    // What must never reach the model: the key, and every value the shell is not given.
+    let names = std::env::vars().map(|(k, _)| k);
+    let hidden = corecoder::tools::bash::hidden_vars(names, &config.shell_env_keep);
+    let secrets = hidden
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .chain(config.api_key.clone())
+        .collect();
+    let dispatcher = Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets));
     let start = Start {
         config,
         cwd: cwd.clone(),

@@ -139,9 +139,11 @@ impl ConfigFiles {
         &self.layers
     }
 
-    /// `[shell_env] keep` of every file.
-    pub fn shell_env_keep(&self) -> Vec<String> {
-        let lists = self.layers.iter().filter_map(|l| l.shell_env.as_ref());
+    /// `[shell_env] keep` of the user's file, and of the project's only when the user trusts
+    /// it (`trusted`): a cloned repository must not hand the shell the user's secrets.
+    pub fn shell_env_keep(&self, trusted: bool) -> Vec<String> {
+        let layers = self.layers.iter().filter(|l| trusted || !l.project_file);
+        let lists = layers.filter_map(|l| l.shell_env.as_ref());
         lists.flat_map(|e| e.keep.iter().cloned()).collect()
     }
 

@@ -165,7 +165,9 @@ impl Config {
             max_rounds,
             stream_timeout: stream_timeout(raw("CORECODER_STREAM_TIMEOUT", None))?,
             text_tool_calls: switch(raw("CORECODER_TEXT_TOOL_CALLS", None), true)?,
-            shell_env_keep: files.shell_env_keep(),
+            // The project's list counts only for a trusted project; the caller, which knows
+            // the project root, adds it (see `permissions`).
+            shell_env_keep: files.shell_env_keep(false),
             base_url,
         })
     }

@@ -91,6 +91,11 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
             return Decision::Deny { reason };
         }
     }
+    // Plan mode changes nothing, not even with a yes: before the floor and ask rules ask.
+    if edit && input.mode == Mode::Plan {
+        let what = format!("{tool} would change {}", show_all(paths, ws));
+        return plan_deny(&what);
+    }
     if edit {
         let explicit = |p: &Path| {
             rules
@@ -108,10 +113,6 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
             let reason = format!("{} asks before {tool} of {}", note(entry), ws.show(path));
             return ask(reason, Vec::new());
         }
-    }
-    if edit && input.mode == Mode::Plan {
-        let what = format!("{tool} would change {}", show_all(paths, ws));
-        return plan_deny(&what);
     }
     // Reads run in every mode. An edit of several files is allowed when each file is covered,
     // by the same rule or by different ones; one uncovered file makes the whole call ask.

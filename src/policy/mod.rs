@@ -18,6 +18,7 @@ pub mod rules;
 pub mod shell_words;
 pub mod split;
 pub mod workspace;
+pub mod writes;
 
 pub use decide::{Action, Decision, PolicyInput, decide};
 pub use mode::Mode;

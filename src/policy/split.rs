@@ -291,7 +291,7 @@ impl Splitter {
             return Ok(());
         }
         let mut writes = writes;
-        writes.extend(file_writes(&words));
+        writes.extend(super::writes::file_writes(&words));
         if !words.is_empty() || !writes.is_empty() {
             self.out.push(SimpleCommand { words, writes });
         }
@@ -474,6 +474,10 @@ fn evaluates_subscripts(name: &str, words: &[String]) -> bool {
 fn expand_all(words: Vec<String>) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for word in words {
+        // Each `{` is a candidate the expansion rescans from: bound them, as hostile input.
+        if word.matches('{').count() > MAX_BRACES {
+            return None;
+        }
         if word.contains('{') && word.contains(',') {
             let mut budget = MAX_BRACES;
             braces(&word, &mut out, &mut budget)?;
@@ -519,90 +523,6 @@ fn braces(word: &str, out: &mut Vec<String>, budget: &mut usize) -> Option<()> {
     Some(())
 }
 
-/// Files a command writes through its arguments rather than a redirect, for the commands an
-/// agent uses to write (`cp x ~/.bashrc`, `tee -a f`, `git log --output=f`, `find -fprint
-/// f`, `git config k v` → `.git/config`): they count as writes just like `> f`. Not a full
-/// list of every program that writes; the sandbox is the boundary for the rest.
-fn file_writes(words: &[String]) -> Vec<String> {
-    let Some((name, args)) = words.split_first() else {
-        return Vec::new();
-    };
-    let env = words
-        .iter()
-        .take_while(|w| assignment_name(w).is_some())
-        .count();
-    if env > 0 {
-        return file_writes(&words[env..]);
-    }
-    let plain: Vec<&String> = args.iter().filter(|a| !a.starts_with('-')).collect();
-    let value_of = |flags: &[&str]| -> Vec<String> {
-        let mut out = Vec::new();
-        for (i, a) in args.iter().enumerate() {
-            for f in flags {
-                if let Some(v) = a.strip_prefix(&format!("{f}=")) {
-                    out.push(v.to_string());
-                } else if a == f {
-                    out.extend(args.get(i + 1).cloned());
-                }
-            }
-        }
-        out
-    };
-    let name = name.rsplit('/').next().unwrap_or(name);
-    match name {
-        "tee" => plain.into_iter().cloned().collect(),
-        "cp" | "mv" | "install" | "ln" | "rsync" => {
-            let dir = value_of(&["-t", "--target-directory"]);
-            if dir.is_empty() && plain.len() >= 2 {
-                plain
-                    .last()
-                    .map(|p| vec![p.to_string()])
-                    .unwrap_or_default()
-            } else {
-                dir
-            }
-        }
-        "dd" => args
-            .iter()
-            .filter_map(|a| a.strip_prefix("of="))
-            .map(str::to_string)
-            .collect(),
-        "find" => value_of(&["-fprint", "-fprint0", "-fprintf", "-fls"]),
-        "git" => {
-            let mut out = value_of(&["--output"]);
-            // `git config KEY VALUE` (and --add, --unset…) writes; `git config KEY`, --get and
-            // --list read.
-            let reads = ["--get", "--get-all", "--get-regexp", "--list", "-l"];
-            let keys = plain.len().saturating_sub(1);
-            let config = args.first().is_some_and(|a| a == "config");
-            let writes = keys >= 2
-                || args
-                    .iter()
-                    .any(|a| a.starts_with("--unset") || a == "--add");
-            if config && writes && !args.iter().any(|a| reads.contains(&a.as_str())) {
-                let global = args.iter().any(|a| a == "--global");
-                out.push(
-                    if global {
-                        "~/.gitconfig"
-                    } else {
-                        ".git/config"
-                    }
-                    .to_string(),
-                );
-            }
-            out
-        }
-        "sed" | "perl"
-            if args
-                .iter()
-                .any(|a| a.starts_with("-i") || a == "--in-place") =>
-        {
-            plain.into_iter().skip(1).cloned().collect()
-        }
-        _ => Vec::new(),
-    }
-}
-
 /// Removes the leading `NAME=value` words (after a wrapper too: `env A=1 cmd`) and returns
 /// those that set something other than a harmless variable: they stay part of the command.
 fn take_assignments(words: &mut Vec<String>) -> Vec<String> {
@@ -618,7 +538,7 @@ fn take_assignments(words: &mut Vec<String>) -> Vec<String> {
 }
 
 /// `NAME` of a `NAME=value` word.
-fn assignment_name(word: &str) -> Option<&str> {
+pub(super) fn assignment_name(word: &str) -> Option<&str> {
     let (name, _) = word.split_once('=')?;
     let mut chars = name.chars();
     let ok = chars

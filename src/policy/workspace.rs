@@ -41,6 +41,15 @@ const PROTECTED_HOME: &[&str] = &[
     ".inputrc",
     ".gitconfig",
     ".config/git",
+    ".bash_logout",
+    ".zlogout",
+    ".config/fish",
+    ".local/bin",
+    ".cargo/config.toml",
+    ".cargo/config",
+    ".npmrc",
+    ".docker",
+    ".kube",
 ];
 
 impl Workspace {

@@ -246,7 +246,7 @@ async fn a_symlink_out_of_the_project_is_outside_for_accept_edits() {
 }
 
 #[tokio::test]
-async fn the_api_key_reaches_neither_the_shell_nor_the_history() {
+async fn secrets_reach_neither_the_shell_nor_the_history() {
     let dir = tempfile::tempdir().expect("tempdir");
     let key = "sk-test-abcdefghijklmnop";
     std::fs::write(dir.path().join("leak.txt"), format!("key={key}\n")).expect("write");
@@ -254,6 +254,12 @@ async fn the_api_key_reaches_neither_the_shell_nor_the_history() {
         Script::Sse(sse_tools(&[
             ("c1", "bash", json!({"command": "env"})),
             ("c2", "read_file", json!({"file_path": "leak.txt"})),
+            // corecoder's own environment still holds what the shell was not given.
+            (
+                "c3",
+                "bash",
+                json!({"command": "tr '\\0' '\\n' < /proc/$PPID/environ"}),
+            ),
         ])),
         Script::Sse(sse_text("Done.")),
     ])
@@ -261,11 +267,20 @@ async fn the_api_key_reaches_neither_the_shell_nor_the_history() {
     let env = [
         ("OPENAI_BASE_URL", server.url.as_str()),
         ("OPENAI_API_KEY", key),
-        ("GITHUB_TOKEN", "ghp_kept"),
-        ("AWS_SECRET_ACCESS_KEY", "aws-hidden"),
+        ("GITHUB_TOKEN", "ghp_kept_value"),
+        ("AWS_SECRET_ACCESS_KEY", "aws-hidden-value"),
     ];
-    let toml = "[shell_env]\nkeep = [\"GITHUB_TOKEN\"]\n";
-    std::fs::write(dir.path().join(".corecoder.toml"), toml).expect("write");
+    // The user's file passes GITHUB_TOKEN through; the project's own file tries to pass the
+    // AWS secret too, and is not trusted.
+    let user = dir.path().join(".config/corecoder");
+    std::fs::create_dir_all(&user).expect("mkdir");
+    std::fs::write(
+        user.join("config.toml"),
+        "[shell_env]\nkeep = [\"GITHUB_TOKEN\"]\n",
+    )
+    .expect("write");
+    let project = "[shell_env]\nkeep = [\"AWS_SECRET_ACCESS_KEY\"]\n";
+    std::fs::write(dir.path().join(".corecoder.toml"), project).expect("write");
     let out = corecoder(dir.path(), &env, &["-p", "go", "--yes"]).await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     let requests = server.requests();
@@ -275,19 +290,22 @@ async fn the_api_key_reaches_neither_the_shell_nor_the_history() {
         "the key reached the provider in a tool result"
     );
     assert!(
-        !body.contains("OPENAI_API_KEY"),
-        "the shell saw the key variable"
+        !body.contains("aws-hidden-value"),
+        "a hidden secret reached the provider"
     );
-    assert!(!body.contains("aws-hidden"));
     assert!(
-        body.contains("ghp_kept"),
+        body.contains("ghp_kept_value"),
         "a kept variable is passed through"
     );
     assert!(body.contains("key=[redacted]"));
+    let shell_env = requests[1].messages()[3].text().to_string();
+    assert!(shell_env.contains("PATH="), "the env output: {shell_env}");
+    assert!(!shell_env.contains("OPENAI_API_KEY"), "{shell_env}");
+    assert!(!shell_env.contains("AWS_SECRET_ACCESS_KEY"), "{shell_env}");
     let sessions = dir.path().join(".corecoder/sessions");
     for entry in std::fs::read_dir(sessions).expect("sessions") {
         let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
-        assert!(!text.contains(key), "the key reached a session file");
+        assert!(!text.contains(key) && !text.contains("aws-hidden-value"));
     }
 }
 

@@ -373,6 +373,6 @@ pub fn dispatcher(
     Arc::new(corecoder::dispatch::Dispatcher::new(
         Arc::new(permissions),
         approver,
-        None,
+        Vec::new(),
     ))
 }

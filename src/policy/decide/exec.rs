@@ -82,7 +82,11 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
         tricked |= trick;
     }
     if let Some(decision) = rules_first(tool, &subs, input) {
-        return decision;
+        // Plan mode changes nothing, not even with a yes: what would ask is refused.
+        return match (&decision, input.mode) {
+            (Decision::Ask { reason, .. }, Mode::Plan) => plan_deny(reason),
+            _ => decision,
+        };
     }
     if input.mode == Mode::Plan {
         return match subs.iter().find(|s| !read_only(s)) {
@@ -113,6 +117,21 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
     }
     let reason = ask_reason(&subs, &open, &outside, input.mode);
     ask(reason, suggestions(&open, &outside, input))
+}
+
+/// The forms of a command deny and ask rules are matched against: as written, without the
+/// assignments in front (`FOO=1 rm x` is still `rm`), and for git without its global options
+/// (`git -C . --no-pager push` is still `git push`). Allow rules see only the first form.
+fn stop_forms(words: &[String]) -> Vec<Vec<String>> {
+    let env = words.iter().take_while(|w| w.contains('=')).count();
+    let bare = &words[env..];
+    let mut forms = vec![words.to_vec(), bare.to_vec()];
+    if let Some((git, args)) = bare.split_first().filter(|(g, _)| g.ends_with("git")) {
+        let mut canonical = vec![git.clone()];
+        canonical.extend(super::super::writes::git_subcommand(args));
+        forms.push(canonical);
+    }
+    forms
 }
 
 /// A word for the shell, as one literal word.
@@ -196,10 +215,9 @@ fn rules_first(tool: &str, subs: &[Sub], input: &PolicyInput) -> Option<Decision
     // Deny and ask rules also see the program behind kept assignments: `deny bash(rm:*)`
     // stops `FOO=1 rm -rf x`.
     let on_command = |kind, s: &Sub| {
-        let env = s.words.iter().take_while(|w| w.contains('=')).count();
+        let forms = stop_forms(&s.words);
         rules.find(kind, |r| {
-            r.covers_tool(tool)
-                && (r.matches_command(&s.words) || r.matches_command(&s.words[env..]))
+            r.covers_tool(tool) && forms.iter().any(|w| r.matches_command(w))
         })
     };
     // A redirect is an edit: edit rules judge it (only explicit ones open the floor).

