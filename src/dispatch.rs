@@ -208,18 +208,21 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
-        // An "always" answered for a parallel call while this one waited may cover it now.
-        if self.permissions.decide(ask.tool.name(), ask.action) == Decision::Allow {
-            return Ok(None);
-        }
+        // While this call waited, an "always" for a parallel call may have come to cover it,
+        // or the mode or the rules may have changed: decide again.
+        let (reason, suggested) = match self.permissions.decide(ask.tool.name(), ask.action) {
+            Decision::Allow => return Ok(None),
+            Decision::Deny { reason } => return Ok(Some(self.deny(call, ctx, &reason))),
+            Decision::Ask { reason, suggested } => (reason, suggested),
+        };
         let request = ApprovalRequest {
             request: Request::Tool {
                 tool: ask.tool.name().to_string(),
                 subject: subject(ask.action, &call.function.arguments, ask.tool.name()),
                 cwd: ctx.cwd(),
-                reason: ask.reason,
+                reason,
                 preview: ask.tool.preview(ask.args, ctx).await,
-                suggested: ask.suggested,
+                suggested,
             },
             subagent: ctx.subagent,
         };
@@ -331,7 +334,12 @@ fn subject(action: &Action, arguments: &str, tool: &str) -> String {
 
 /// Why a headless run refused, and exactly which flag would allow it.
 fn headless_reason(tool: &str, reason: &str, suggested: &[Rule]) -> String {
-    let rules: Vec<String> = suggested.iter().map(|r| format!("--allow '{r}'")).collect();
+    // Quoted for a POSIX shell, so the advice can be pasted as it is.
+    let quote = |r: &Rule| format!("'{}'", r.to_string().replace('\'', "'\\''"));
+    let rules: Vec<String> = suggested
+        .iter()
+        .map(|r| format!("--allow {}", quote(r)))
+        .collect();
     let how = match tool {
         "write_file" | "edit_file" if !rules.is_empty() => format!(
             "--permission-mode acceptEdits (file changes in the workspace), {}, or --yes",

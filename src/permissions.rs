@@ -115,11 +115,22 @@ impl Permissions {
                 }
             }
         }
-        let saved = home.map(|h| saved_file(h, &workspace.root));
-        if let Some(path) = &saved {
-            for text in read_saved(path)?.allow {
-                let rule = Rule::parse(&text).map_err(|e| bad_rule(path, &text, &e))?;
-                rules.add(RuleKind::Allow, rule, Source::Saved(path.clone()));
+        let mut saved = home.map(|h| saved_file(h, &workspace.root));
+        if let Some(path) = saved.clone() {
+            // A damaged file of answers costs the answers, not the session; it is left alone
+            // (not overwritten) so the person can mend it.
+            match saved_rules(&path) {
+                Ok(list) => {
+                    for rule in list {
+                        rules.add(RuleKind::Allow, rule, Source::Saved(path.clone()));
+                    }
+                }
+                Err(e) => {
+                    notices.push(format!(
+                        "{e}; \"always\" answers are kept for this session only"
+                    ));
+                    saved = None;
+                }
             }
         }
         let mode = match &flags.mode {
@@ -135,7 +146,7 @@ impl Permissions {
         Ok((state, notices))
     }
 
-    /// A state with no rules, for tests and embedders: `mode` in `root`.
+    /// A state from parts, for tests and embedders: no config files, nothing saved.
     pub fn new(mode: Mode, rules: Rules, workspace: Workspace) -> Permissions {
         Permissions {
             mode: Mutex::new(mode),
@@ -185,7 +196,7 @@ impl Permissions {
             }
         }
         match &self.saved {
-            Some(path) => self.rewrite_saved(path),
+            Some(path) => self.rewrite_saved(path, new, None),
             None => Ok(()),
         }
     }
@@ -201,10 +212,10 @@ impl Permissions {
         let Some(entry) = removed else {
             return Err(format!("there is no rule number {}", index + 1));
         };
-        let shown = format!("{} {}", kind_name(entry.kind), entry.rule);
+        let shown = format!("{} {}", entry.kind, entry.rule);
         match &entry.source {
             Source::Saved(path) => {
-                self.rewrite_saved(path)?;
+                self.rewrite_saved(path, &[], Some(&entry.rule))?;
                 Ok(format!("Removed {shown} (and from {})", path.display()))
             }
             Source::Session => Ok(format!("Removed {shown}")),
@@ -214,14 +225,19 @@ impl Permissions {
         }
     }
 
-    /// Writes the saved allow rules of this project anew, atomically.
-    fn rewrite_saved(&self, path: &Path) -> Result<(), String> {
-        let allow = self
-            .entries()
-            .into_iter()
-            .filter(|e| e.kind == RuleKind::Allow && e.source == Source::Saved(path.into()))
-            .map(|e| e.rule.to_string())
+    /// Adds `add` to the project's file of answers and takes `drop` out of it, atomically.
+    /// The file is read again first: another session of the same project may have added
+    /// answers since this one started, and they must not be lost.
+    fn rewrite_saved(&self, path: &Path, add: &[Rule], drop: Option<&Rule>) -> Result<(), String> {
+        let mut allow: Vec<String> = saved_rules(path)
+            .map_err(|e| format!("{e}; not saved"))?
+            .iter()
+            .chain(add)
+            .filter(|r| Some(*r) != drop)
+            .map(Rule::to_string)
             .collect();
+        let mut seen = std::collections::HashSet::new();
+        allow.retain(|r| seen.insert(r.clone()));
         let file = SavedRules {
             project: self.workspace.root.display().to_string(),
             allow,
@@ -266,6 +282,13 @@ fn saved_file(home: &Path, root: &Path) -> PathBuf {
         });
     home.join(".config/corecoder/approvals")
         .join(format!("{name}-{hash:016x}.toml"))
+}
+
+/// The rules in the file of answers (none when there is no file yet).
+fn saved_rules(path: &Path) -> Result<Vec<Rule>, ConfigError> {
+    let file = read_saved(path)?;
+    let parse = |text: &String| Rule::parse(text).map_err(|e| bad_rule(path, text, &e));
+    file.allow.iter().map(parse).collect()
 }
 
 fn read_saved(path: &Path) -> Result<SavedRules, ConfigError> {
@@ -324,14 +347,6 @@ fn file_error(path: &Path, message: String) -> ConfigError {
     ConfigError::File {
         path: path.to_path_buf(),
         message,
-    }
-}
-
-pub fn kind_name(kind: RuleKind) -> &'static str {
-    match kind {
-        RuleKind::Allow => "allow",
-        RuleKind::Ask => "ask",
-        RuleKind::Deny => "deny",
     }
 }
 

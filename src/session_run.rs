@@ -246,7 +246,7 @@ impl SessionRun {
             out.push_str("No rules. Answer \"a\" at a prompt, or use --allow/--deny or [permissions] in a config file.\n");
         }
         for (i, e) in entries.iter().enumerate() {
-            let kind = crate::permissions::kind_name(e.kind);
+            let kind = e.kind.to_string();
             out.push_str(&format!(
                 "  {:>2}. {kind:<5} {}  ({})\n",
                 i + 1,

@@ -29,7 +29,7 @@ fn shown(p: &Permissions) -> Vec<String> {
     let entries = p.entries();
     entries
         .iter()
-        .map(|e| format!("{} {}", kind_name(e.kind), e.rule))
+        .map(|e| format!("{} {}", e.kind, e.rule))
         .collect()
 }
 
@@ -140,4 +140,45 @@ fn the_project_root_is_the_git_root() {
     assert_eq!(project_root(&sub), d.project.path());
     let plain = tempfile::tempdir().unwrap();
     assert_eq!(project_root(plain.path()), plain.path());
+}
+
+#[test]
+fn two_sessions_of_one_project_keep_each_others_answers() {
+    let d = dirs("", "");
+    let (first, _) = load(&d, &PermissionFlags::default()).unwrap();
+    let (second, _) = load(&d, &PermissionFlags::default()).unwrap();
+    first
+        .remember(&[Rule::parse("bash(ls:*)").unwrap()])
+        .unwrap();
+    second
+        .remember(&[Rule::parse("bash(cat:*)").unwrap()])
+        .unwrap();
+    let (third, _) = load(&d, &PermissionFlags::default()).unwrap();
+    assert_eq!(shown(&third), ["allow bash(ls:*)", "allow bash(cat:*)"]);
+    // Removing its own answer leaves the other session's in the file.
+    assert_eq!(shown(&second), ["allow bash(cat:*)"]);
+    second.remove(0).unwrap();
+    let (fourth, _) = load(&d, &PermissionFlags::default()).unwrap();
+    assert_eq!(shown(&fourth), ["allow bash(ls:*)"]);
+}
+
+#[test]
+fn a_damaged_file_of_answers_costs_the_answers_not_the_session() {
+    let d = dirs("", "");
+    let (p, _) = load(&d, &PermissionFlags::default()).unwrap();
+    p.remember(&[Rule::parse("bash(ls:*)").unwrap()]).unwrap();
+    let dir = d.home.path().join(".config/corecoder/approvals");
+    let file = fs::read_dir(&dir).unwrap().next().unwrap().unwrap().path();
+    fs::write(&file, "allow = [\"bash(\"]\n").unwrap();
+    let (p, notices) = load(&d, &PermissionFlags::default()).unwrap();
+    assert!(
+        notices.iter().any(|n| n.contains("this session only")),
+        "{notices:?}"
+    );
+    p.remember(&[Rule::parse("bash(cat:*)").unwrap()]).unwrap();
+    assert_eq!(
+        fs::read_to_string(&file).unwrap(),
+        "allow = [\"bash(\"]\n",
+        "left alone"
+    );
 }

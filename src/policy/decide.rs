@@ -72,12 +72,7 @@ pub fn decide(tool: &str, action: &Action, input: &PolicyInput) -> Decision {
 
 /// "deny rule bash(rm:*) from ~/.config/corecoder/config.toml": enough to find and change it.
 fn note(entry: &RuleEntry) -> String {
-    let kind = match entry.kind {
-        RuleKind::Allow => "allow",
-        RuleKind::Ask => "ask",
-        RuleKind::Deny => "deny",
-    };
-    format!("{kind} rule {} from {}", entry.rule, entry.source)
+    format!("{} rule {} from {}", entry.kind, entry.rule, entry.source)
 }
 
 /// Read and Edit actions: a deny or ask rule stops the call when it matches any path.
@@ -88,6 +83,21 @@ fn files(tool: &str, paths: &[PathBuf], edit: bool, input: &PolicyInput) -> Deci
     for path in paths {
         if let Some(entry) = find(RuleKind::Deny, path) {
             let reason = format!("{tool} of {} is denied by {}", ws.show(path), note(entry));
+            return Decision::Deny { reason };
+        }
+        // A search of a directory reads what is below it: `grep -r . ~` reads `~/.ssh`, which
+        // `Read(~/.ssh/**)` denies even though `~` itself matches no deny rule.
+        let below = |r: &Rule| {
+            let root = r.literal_root(ws);
+            r.covers_tool(tool) && root.is_some_and(|d| d != *path && d.starts_with(path))
+        };
+        if let Some(entry) = rules.find(RuleKind::Deny, below).filter(|_| !edit) {
+            let reason = format!(
+                "{tool} of {} would read {}, denied by {}; search a narrower path",
+                ws.show(path),
+                entry.rule,
+                note(entry)
+            );
             return Decision::Deny { reason };
         }
     }

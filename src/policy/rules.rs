@@ -170,24 +170,32 @@ impl Rule {
             .any(|a| matchers.iter().any(|m| m.is_match(a)))
     }
 
-    /// Whether this rule opens the hard floor for `path` (a resolved protected path): it must
-    /// match the path and name the protected place itself. Its literal part (up to the first
-    /// glob character) must lie inside the protected entry, so `write_file(~/.bashrc)` and
-    /// `Edit(~/.ssh/**)` open it while `Edit(~/**)` or `Edit(**)`, written for everything,
-    /// do not.
-    pub fn opens_floor(&self, path: &Path, workspace: &Workspace) -> bool {
-        let (Some(spec), Some(protected)) = (&self.specifier, workspace.protected_root(path))
-        else {
-            return false;
-        };
-        let Some(pattern) = absolute_glob(spec, workspace) else {
-            return false;
-        };
+    /// The fixed directory or file a path rule starts from: its glob up to the first glob
+    /// character (`~/.ssh/**` → `~/.ssh`, `src/*.rs` → `<root>/src`), resolved.
+    pub fn literal_root(&self, workspace: &Workspace) -> Option<PathBuf> {
+        let pattern = absolute_glob(self.specifier.as_ref()?, workspace)?;
         let literal = pattern
             .find(['*', '?', '[', '{'])
             .map_or(pattern.as_str(), |at| &pattern[..at]);
         let literal = literal.trim_end_matches('/');
-        Path::new(literal).starts_with(&protected) && self.matches_path(path, workspace)
+        Some(PathBuf::from(if literal.is_empty() {
+            "/"
+        } else {
+            literal
+        }))
+    }
+
+    /// Whether this rule opens the hard floor for `path` (a resolved protected path): it must
+    /// match the path and name the protected place itself. Its literal part must lie inside
+    /// the protected entry, so `write_file(~/.bashrc)` and `Edit(~/.ssh/**)` open it while
+    /// `Edit(~/**)` or `Edit(**)`, written for everything, do not.
+    pub fn opens_floor(&self, path: &Path, workspace: &Workspace) -> bool {
+        let (Some(root), Some(protected)) =
+            (self.literal_root(workspace), workspace.protected_root(path))
+        else {
+            return false;
+        };
+        root.starts_with(&protected) && self.matches_path(path, workspace)
     }
 }
 
@@ -270,6 +278,16 @@ impl fmt::Display for Rule {
             Some(spec) => write!(f, "{}({spec})", self.tool),
             None => f.write_str(&self.tool),
         }
+    }
+}
+
+impl fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RuleKind::Allow => "allow",
+            RuleKind::Ask => "ask",
+            RuleKind::Deny => "deny",
+        })
     }
 }
 

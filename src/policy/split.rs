@@ -108,7 +108,7 @@ struct Splitter {
 type Walk<T> = Result<T, String>;
 
 /// Wrappers that run a command with more privileges: seen through, but never invisible.
-const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
+pub(super) const PRIVILEGED: &[&str] = &["sudo", "doas", "run0", "pkexec"];
 
 impl Splitter {
     fn text(&mut self, src: &str, depth: usize) -> Walk<()> {
@@ -335,26 +335,10 @@ impl Splitter {
     }
 }
 
-/// `sh -c CODE`: the code word, when the flags include `c` (flag parsing as in the gate).
+/// `sh -c CODE`: the code word, when the flags include `c` (the gate's reading of the flags).
 fn inline_code(words: &[String]) -> Option<String> {
-    let (mut i, mut inline) = (1, false);
-    while let Some(a) = words.get(i) {
-        if a == "--" || a == "-" {
-            i += 1;
-            break;
-        }
-        if !(a.starts_with('-') || a.starts_with('+')) || a.len() < 2 {
-            break;
-        }
-        i += 1;
-        if a.starts_with("--") {
-            i += usize::from(matches!(a.as_str(), "--rcfile" | "--init-file"));
-            continue;
-        }
-        inline |= a.starts_with('-') && a.contains('c');
-        i += usize::from(a.ends_with(['o', 'O']));
-    }
-    inline.then(|| words.get(i).cloned()).flatten()
+    let flags = wrappers::shell_flags(words);
+    flags.inline.then(|| words.get(flags.at).cloned()).flatten()
 }
 
 /// Where the command of `xargs [flags] cmd…` starts; `None` when a flag is one we do not know

@@ -4,6 +4,7 @@
 
 use super::paths::{self, basename, resolve};
 use super::rules::{self, REVERSE_SHELL, SECRET};
+use super::wrappers::{ShellFlags, shell_flags};
 use super::{Arg, Check, Checker, Flow, code};
 
 const SHELLS: &[&str] = &[
@@ -131,25 +132,12 @@ impl Checker {
 
     /// `sh -c CODE`, `bash script`, `bash <(curl …)`, or a shell reading its stdin.
     fn shell(&mut self, args: &[Arg], stdin: &Flow) -> Check<Flow> {
-        let (mut i, mut inline, mut from_stdin) = (1, false, false);
-        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
-            if a == "-" || a == "--" {
-                from_stdin |= a == "-";
-                i += 1;
-                break;
-            }
-            if !(a.starts_with('-') || a.starts_with('+')) || a.len() < 2 {
-                break;
-            }
-            i += 1;
-            if a.starts_with("--") {
-                i += usize::from(matches!(a, "--rcfile" | "--init-file"));
-                continue;
-            }
-            inline |= a.starts_with('-') && a.contains('c');
-            from_stdin |= a.contains('s');
-            i += usize::from(a.ends_with(['o', 'O']));
-        }
+        let texts: Vec<&str> = args.iter().map(|a| a.text.as_str()).collect();
+        let ShellFlags {
+            at: i,
+            inline,
+            from_stdin,
+        } = shell_flags(&texts);
         match args.get(i) {
             Some(code) if inline => self.code(code).map(|()| Flow::default()),
             _ if inline => Ok(Flow::default()),

@@ -182,3 +182,41 @@ fn calls_name(name: &str, command: &Command) -> bool {
         Command::Function { .. } => false,
     }
 }
+
+/// How a shell (`sh`, `bash`…) was asked to run: where its code or script word is, whether
+/// that word is code (`-c`), and whether it reads commands from stdin (`-s`, `-`).
+pub struct ShellFlags {
+    pub at: usize,
+    pub inline: bool,
+    pub from_stdin: bool,
+}
+
+/// Reads a shell's flags from `args` (the shell's own name first). One reading for the gate
+/// and for the rules, so both see the same code.
+pub fn shell_flags<S: AsRef<str>>(args: &[S]) -> ShellFlags {
+    let (mut i, mut inline, mut from_stdin) = (1, false, false);
+    while let Some(a) = args.get(i).map(AsRef::as_ref) {
+        if a == "-" || a == "--" {
+            from_stdin |= a == "-";
+            i += 1;
+            break;
+        }
+        if !(a.starts_with('-') || a.starts_with('+')) || a.len() < 2 {
+            break;
+        }
+        i += 1;
+        if a.starts_with("--") {
+            i += usize::from(matches!(a, "--rcfile" | "--init-file"));
+            continue;
+        }
+        inline |= a.starts_with('-') && a.contains('c');
+        from_stdin |= a.contains('s');
+        // `-o OPTION` / `+O OPTION` take the next word.
+        i += usize::from(a.ends_with(['o', 'O']));
+    }
+    ShellFlags {
+        at: i,
+        inline,
+        from_stdin,
+    }
+}

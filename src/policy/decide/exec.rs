@@ -346,9 +346,6 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &Outside, mode: Mode) -> Str
     reason
 }
 
-/// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
-/// when a command's name or a write's target is only known at run time: "always" would then
-/// promise something no rule can express.
 /// Tools whose second word is a subcommand: an "always" for `cargo test` should not also
 /// allow `cargo publish`.
 const SUBCOMMAND_TOOLS: &[&str] = &[
@@ -393,9 +390,10 @@ const SUBCOMMAND_TOOLS: &[&str] = &[
     "composer",
     "nix",
 ];
-/// Privilege wrappers: `sudo apt` rather than every `sudo` command.
-const PRIVILEGED_PREFIX: &[&str] = &["sudo", "doas", "run0", "pkexec"];
 
+/// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
+/// when a command's name or a write's target is only known at run time: "always" would then
+/// promise something no rule can express.
 fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rule> {
     let mut rules: Vec<Rule> = Vec::new();
     for s in open {
@@ -434,7 +432,7 @@ fn prefix_rule(words: &[String]) -> Option<Rule> {
     }
     let name = first.rsplit('/').next().unwrap_or(first);
     let subcommand = words.get(1).filter(|w| {
-        (SUBCOMMAND_TOOLS.contains(&name) || PRIVILEGED_PREFIX.contains(&name))
+        (SUBCOMMAND_TOOLS.contains(&name) || split::PRIVILEGED.contains(&name))
             && w.starts_with(|c: char| c.is_ascii_alphanumeric())
             && w.chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -448,14 +446,14 @@ fn prefix_rule(words: &[String]) -> Option<Rule> {
     })
 }
 
-/// Plan mode's short list of commands that only look. Anything else, or any write to a
-/// file, is refused in plan mode whatever the rules say.
 /// Whether `arg` is a cluster of short flags (`-ao`) that includes `flag`.
 fn short_flag(arg: &str, flag: char) -> bool {
     arg.strip_prefix('-')
         .is_some_and(|f| !f.starts_with('-') && f.contains(flag))
 }
 
+/// Plan mode's short list of commands that only look. Anything else, or any write to a
+/// file, is refused in plan mode whatever the rules say.
 fn read_only(s: &Sub) -> bool {
     if !s.known.is_empty() || !s.unknown.is_empty() {
         return false;

@@ -390,5 +390,10 @@ fn writes_through_arguments_global_options_and_plan_mode_found_by_review() {
         (Plan, &[], Edit("write_file", &["~/.bashrc"]), Deny("plan mode")),
         (Plan, &[], Exec("echo x >> ~/.bashrc"), Deny("plan mode")),
         (Plan, &["ask:bash(git status)"], Exec("git status"), Deny("plan mode")),
+        // A search reads below its root: a deny rule inside it stops the search.
+        (Default, &["deny:Read(~/.ssh/**)"], Read("grep", &["~"]), Deny("search a narrower path")),
+        (Default, &["deny:Read(~/.ssh/**)"], Read("glob", &["~/.ssh"]), Deny("denied")),
+        (Default, &["deny:Read(~/.ssh/**)"], Read("grep", &["src"]), Allow),
+        (Default, &["deny:Read(*.env)"], Read("grep", &["."]), Allow),
     ]);
 }
