@@ -6,6 +6,11 @@
 //! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
 //! a call that the terminal and the error messages use.
 
+mod texts;
+
+pub use texts::{expected_arguments, summarize_args};
+use texts::{headless_reason, parse_arguments, subject, tool_error};
+
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -16,7 +21,7 @@ use crate::event::AgentEvent;
 use crate::message::ToolCall;
 use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
-use crate::tools::{Tool, ToolContext, ToolError, ToolOutput};
+use crate::tools::{Tool, ToolContext, ToolOutput};
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,217 +324,5 @@ struct Asking<'a> {
     suggested: Vec<Rule>,
 }
 
-/// What the prompt names: the command, the path(s), or the arguments in brief.
-fn subject(action: &Action, arguments: &str, tool: &str) -> String {
-    match action {
-        Action::Exec { command, .. } => command.clone(),
-        Action::Read { paths } | Action::Edit { paths } => {
-            let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            shown.join(", ")
-        }
-        Action::Call { server, tool } => format!("{server}/{tool} {}", summarize_args(arguments)),
-        Action::Internal => format!("{tool} {}", summarize_args(arguments)),
-    }
-}
-
-/// Why a headless run refused, and exactly which flag would allow it.
-fn headless_reason(tool: &str, reason: &str, suggested: &[Rule]) -> String {
-    // Quoted for a POSIX shell, so the advice can be pasted as it is.
-    let quote = |r: &Rule| format!("'{}'", r.to_string().replace('\'', "'\\''"));
-    let rules: Vec<String> = suggested
-        .iter()
-        .map(|r| format!("--allow {}", quote(r)))
-        .collect();
-    let how = match tool {
-        "write_file" | "edit_file" if !rules.is_empty() => format!(
-            "--permission-mode acceptEdits (file changes in the workspace), {}, or --yes",
-            rules.join(" ")
-        ),
-        _ if !rules.is_empty() => format!("{}, or --yes", rules.join(" ")),
-        _ => "an --allow rule that names it explicitly".to_string(),
-    };
-    format!(
-        "{tool} needs approval ({reason}), and nobody can be asked in a non-interactive run. \
-         The user can allow it with {how}"
-    )
-}
-
-/// The call's arguments as a JSON object, or the error that tells the model how to resend them.
-fn parse_arguments(name: &str, raw: &str) -> Result<Value, ToolOutput> {
-    match serde_json::from_str(raw) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(ToolOutput::error(format!(
-            "arguments for {name} must be a JSON object"
-        ))),
-        Err(e) => {
-            let raw: String = raw.chars().take(200).collect();
-            Err(ToolOutput::error(format!(
-                "arguments for {name} are not valid JSON ({e}); received: {raw}. \
-                 Send the arguments again as one JSON object."
-            )))
-        }
-    }
-}
-
-/// A tool's failure as the model sees it; bad arguments come with the arguments expected,
-/// because small models fix a call from that.
-fn tool_error(tool: &dyn Tool, e: ToolError) -> ToolOutput {
-    let name = tool.name();
-    match e {
-        e @ ToolError::BadArgs(_) => {
-            let usage = expected_arguments(&tool.parameters());
-            ToolOutput::error(format!("{name}: {e}. Expected arguments: {usage}"))
-        }
-        e => ToolOutput::error(format!("{name}: {e}")),
-    }
-}
-
-/// `file_path (string, required), offset (integer)` from a JSON Schema's properties.
-pub fn expected_arguments(schema: &Value) -> String {
-    let required: Vec<&str> = schema["required"]
-        .as_array()
-        .map(|r| r.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    let Some(props) = schema["properties"].as_object() else {
-        return "{}".to_string();
-    };
-    let parts: Vec<String> = props
-        .iter()
-        .map(|(key, p)| {
-            let kind = p["type"].as_str().unwrap_or("any");
-            let req = if required.contains(&key.as_str()) {
-                ", required"
-            } else {
-                ""
-            };
-            format!("{key} ({kind}{req})")
-        })
-        .collect();
-    parts.join(", ")
-}
-
-/// A one-line view of a call's arguments for display (`cargo test`, `src/main.rs`).
-pub fn summarize_args(arguments: &str) -> String {
-    let line = match serde_json::from_str::<Value>(arguments) {
-        Ok(Value::Object(map)) => {
-            let parts: Vec<String> = map
-                .values()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect();
-            parts.join(", ")
-        }
-        _ => arguments.to_string(),
-    };
-    // Shown on a terminal: no control character of the model's may move the cursor.
-    let line: String = line
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
-    if line.chars().count() > 80 {
-        format!("{}…", line.chars().take(79).collect::<String>())
-    } else {
-        line
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::message::FunctionCall;
-    use crate::tools::Toolbox;
-    use serde_json::json;
-
-    fn call(name: &str, arguments: Value) -> ToolCall {
-        ToolCall {
-            id: "c1".into(),
-            kind: "function".into(),
-            function: FunctionCall {
-                name: name.into(),
-                arguments: arguments.to_string(),
-            },
-            extra: Default::default(),
-        }
-    }
-
-    async fn run(d: &Dispatcher, ctx: &ToolContext, name: &str, args: Value) -> ToolOutput {
-        let tools = Toolbox::basic();
-        d.run(tools.get(name), &tools.names(), &call(name, args), ctx)
-            .await
-            .unwrap()
-    }
-
-    fn with_secret(secret: &str) -> Dispatcher {
-        let ws = Workspace::new(&std::env::temp_dir(), None);
-        let p = Permissions::new(Mode::BypassPermissions, Default::default(), ws);
-        Dispatcher::new(Arc::new(p), None, vec![secret.into()])
-    }
-
-    #[tokio::test]
-    async fn dangerous_commands_are_blocked_before_they_run() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
-        let marker = dir.path().join("ran");
-        let cmd = format!("touch {} && rm -rf /", marker.display());
-        let out = run(
-            &Dispatcher::default(),
-            &ctx,
-            "bash",
-            json!({ "command": cmd }),
-        )
-        .await;
-        assert!(out.is_error);
-        assert!(
-            out.text.starts_with("Error: blocked by the safety gate: "),
-            "{}",
-            out.text
-        );
-        assert!(!marker.exists(), "nothing of a blocked command runs");
-    }
-
-    #[tokio::test]
-    async fn the_api_key_never_reaches_the_history() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
-        let d = with_secret("sk-test-0123456789");
-        let out = run(
-            &d,
-            &ctx,
-            "bash",
-            json!({"command": "echo key=sk-test-0123456789."}),
-        )
-        .await;
-        assert_eq!(out.text, "key=[redacted].");
-        let short = with_secret("k");
-        let out = run(&short, &ctx, "bash", json!({"command": "echo ok"})).await;
-        assert_eq!(out.text, "ok");
-    }
-
-    #[tokio::test]
-    async fn unknown_tools_and_bad_json_are_errors_for_the_model() {
-        let dir = tempfile::tempdir().unwrap();
-        let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
-        let out = run(&Dispatcher::default(), &ctx, "nope", json!({})).await;
-        assert!(
-            out.text
-                .starts_with("Error: unknown tool 'nope'. Available tools: bash, ")
-        );
-        let tools = Toolbox::basic();
-        let mut c = call("bash", json!({}));
-        c.function.arguments = "{not json".into();
-        let out = Dispatcher::default()
-            .run(tools.get("bash"), &tools.names(), &c, &ctx)
-            .await
-            .unwrap();
-        assert!(out.text.contains("are not valid JSON"), "{}", out.text);
-        let out = run(&Dispatcher::default(), &ctx, "bash", json!({"cmd": "ls"})).await;
-        assert!(
-            out.text
-                .contains("Expected arguments: command (string, required)"),
-            "{}",
-            out.text
-        );
-    }
-}
+mod tests;

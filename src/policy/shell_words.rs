@@ -362,6 +362,7 @@ impl Parser {
     }
 }
 
+mod embedded;
 mod lex;
 
 pub use lex::unescape;

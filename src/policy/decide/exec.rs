@@ -6,20 +6,22 @@ use std::path::{Path, PathBuf};
 
 use super::super::command_safety::{self, Verdict};
 use super::super::mode::Mode;
-use super::super::rules::{Rule, RuleKind};
+use super::super::rules::RuleKind;
 use super::super::split::{self, SimpleCommand};
-use super::{Decision, PolicyInput, ask, floor, note, path_rules, plan_deny};
+use super::plan::read_only;
+use super::suggest::suggestions;
+use super::{Decision, PolicyInput, ask, floor, note, plan_deny};
 
 /// One simple command with its redirect targets resolved.
-struct Sub {
+pub(super) struct Sub {
     /// The words joined, for messages.
-    text: String,
-    words: Vec<String>,
+    pub(super) text: String,
+    pub(super) words: Vec<String>,
     /// Targets resolved to real paths.
-    known: Vec<PathBuf>,
+    pub(super) known: Vec<PathBuf>,
     /// Targets only known when the command runs (`> $OUT`, `> $(mktemp)`): no rule and no
     /// workspace check can vouch for them, so they never run without a person or bypass.
-    unknown: Vec<String>,
+    pub(super) unknown: Vec<String>,
 }
 
 /// Redirect targets that are not files anyone keeps.
@@ -297,10 +299,10 @@ fn write_allowed(path: &Path, input: &PolicyInput) -> bool {
 
 /// Which writes stop a command: unknown ones, and known ones no rule or workspace covers.
 /// Shown as text (`/etc/x`, `$OUT`) for the reason.
-struct Outside {
-    shown: Vec<String>,
-    paths: Vec<PathBuf>,
-    any_unknown: bool,
+pub(super) struct Outside {
+    pub(super) shown: Vec<String>,
+    pub(super) paths: Vec<PathBuf>,
+    pub(super) any_unknown: bool,
 }
 
 fn outside(subs: &[Sub], input: &PolicyInput) -> Outside {
@@ -344,163 +346,4 @@ fn ask_reason(subs: &[Sub], open: &[&Sub], outside: &Outside, mode: Mode) -> Str
         reason.push_str(&format!("; it {writes}"));
     }
     reason
-}
-
-/// Tools whose second word is a subcommand: an "always" for `cargo test` should not also
-/// allow `cargo publish`.
-const SUBCOMMAND_TOOLS: &[&str] = &[
-    "git",
-    "cargo",
-    "npm",
-    "pnpm",
-    "yarn",
-    "bun",
-    "deno",
-    "npx",
-    "go",
-    "pip",
-    "pip3",
-    "uv",
-    "poetry",
-    "pipenv",
-    "conda",
-    "docker",
-    "podman",
-    "kubectl",
-    "helm",
-    "gh",
-    "make",
-    "just",
-    "rustup",
-    "dotnet",
-    "mvn",
-    "gradle",
-    "apt",
-    "apt-get",
-    "brew",
-    "systemctl",
-    "terraform",
-    "bundle",
-    "rake",
-    "rails",
-    "mix",
-    "stack",
-    "cabal",
-    "swift",
-    "composer",
-    "nix",
-];
-
-/// One prefix rule per command not yet allowed, plus an edit rule per outside write. Empty
-/// when a command's name or a write's target is only known at run time: "always" would then
-/// promise something no rule can express.
-fn suggestions(open: &[&Sub], outside: &Outside, input: &PolicyInput) -> Vec<Rule> {
-    let mut rules: Vec<Rule> = Vec::new();
-    for s in open {
-        if s.words.is_empty() {
-            rules.extend(path_rules("Edit", &s.known, input.workspace));
-            continue;
-        }
-        let Some(rule) = prefix_rule(&s.words) else {
-            return Vec::new();
-        };
-        rules.push(rule);
-    }
-    if outside.any_unknown {
-        return Vec::new();
-    }
-    rules.extend(path_rules("Edit", &outside.paths, input.workspace));
-    let mut unique: Vec<Rule> = Vec::new();
-    for rule in rules {
-        if !unique.contains(&rule) {
-            unique.push(rule);
-        }
-    }
-    unique
-}
-
-/// `bash(cargo test:*)` for `cargo test --release`, `bash(ls:*)` for `ls -la`: the second
-/// word joins the prefix only for tools whose second word names a subcommand (`git`, `cargo`,
-/// `npm` …), so `rm build` suggests `bash(rm:*)`, not a rule for that one file.
-fn prefix_rule(words: &[String]) -> Option<Rule> {
-    // Assignments that stayed part of the command (`FOO=1 cargo test`) stay in its rule.
-    let env = words.iter().take_while(|w| w.contains('=')).count();
-    let (assigned, words) = words.split_at(env);
-    let first = words.first()?;
-    if first.is_empty() || first.contains(['$', '`', '…', '(', ')']) {
-        return None;
-    }
-    let name = first.rsplit('/').next().unwrap_or(first);
-    let subcommand = words.get(1).filter(|w| {
-        (SUBCOMMAND_TOOLS.contains(&name) || split::PRIVILEGED.contains(&name))
-            && w.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && w.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    });
-    let mut prefix: Vec<&str> = assigned.iter().map(String::as_str).collect();
-    prefix.push(first);
-    prefix.extend(subcommand.map(String::as_str));
-    Some(Rule {
-        tool: "bash".to_string(),
-        specifier: Some(format!("{}:*", prefix.join(" "))),
-    })
-}
-
-/// Whether `arg` is a cluster of short flags (`-ao`) that includes `flag`.
-fn short_flag(arg: &str, flag: char) -> bool {
-    arg.strip_prefix('-')
-        .is_some_and(|f| !f.starts_with('-') && f.contains(flag))
-}
-
-/// Plan mode's short list of commands that only look. Anything else, or any write to a
-/// file, is refused in plan mode whatever the rules say.
-fn read_only(s: &Sub) -> bool {
-    if !s.known.is_empty() || !s.unknown.is_empty() {
-        return false;
-    }
-    let Some(name) = s.words.first() else {
-        return true;
-    };
-    let args = &s.words[1..];
-    let has = |flags: &[&str]| args.iter().any(|a| flags.iter().any(|f| a.starts_with(f)));
-    match name.as_str() {
-        "ls" | "cat" | "head" | "tail" | "wc" | "pwd" | "echo" | "which" | "type" | "stat"
-        | "du" | "df" | "grep" => true,
-        // `printf -v 'a[$(cmd)]'` assigns (and evaluates); `file -C` compiles a magic file.
-        "printf" => !has(&["-v"]),
-        "file" => !args.iter().any(|a| a == "--compile" || short_flag(a, 'C')),
-        // `rg --pre CMD` runs CMD on every file; `tree -o FILE` writes FILE.
-        "rg" => !has(&["--pre"]),
-        "tree" => !has(&["--output"]) && !args.iter().any(|a| short_flag(a, 'o')),
-        "find" => !has(&["-exec", "-execdir", "-delete", "-ok", "-fprint", "-fls"]),
-        "cd" => true,
-        // `git log --output=FILE` writes FILE.
-        "git" if has(&["--output"]) => false,
-        // `git branch NAME` creates, `-D` deletes, `-f` moves: only listing it is reading.
-        "git" if args.first().is_some_and(|a| a == "branch") => args[1..].iter().all(|a| {
-            matches!(
-                a.as_str(),
-                "-a" | "--all"
-                    | "-r"
-                    | "--remotes"
-                    | "-v"
-                    | "-vv"
-                    | "--verbose"
-                    | "-l"
-                    | "--list"
-                    | "--show-current"
-                    | "--merged"
-                    | "--no-merged"
-                    | "--no-color"
-            )
-        }),
-        "git" => args.first().is_some_and(|a| {
-            matches!(
-                a.as_str(),
-                "status" | "log" | "diff" | "show" | "blame" | "rev-parse" | "ls-files"
-            )
-        }),
-        "cargo" => args.first().is_some_and(|a| a == "metadata" || a == "tree"),
-        _ => false,
-    }
 }

@@ -1,0 +1,95 @@
+use super::*;
+use crate::message::FunctionCall;
+use crate::tools::Toolbox;
+use serde_json::json;
+
+fn call(name: &str, arguments: Value) -> ToolCall {
+    ToolCall {
+        id: "c1".into(),
+        kind: "function".into(),
+        function: FunctionCall {
+            name: name.into(),
+            arguments: arguments.to_string(),
+        },
+        extra: Default::default(),
+    }
+}
+
+async fn run(d: &Dispatcher, ctx: &ToolContext, name: &str, args: Value) -> ToolOutput {
+    let tools = Toolbox::basic();
+    d.run(tools.get(name), &tools.names(), &call(name, args), ctx)
+        .await
+        .unwrap()
+}
+
+fn with_secret(secret: &str) -> Dispatcher {
+    let ws = Workspace::new(&std::env::temp_dir(), None);
+    let p = Permissions::new(Mode::BypassPermissions, Default::default(), ws);
+    Dispatcher::new(Arc::new(p), None, vec![secret.into()])
+}
+
+#[tokio::test]
+async fn dangerous_commands_are_blocked_before_they_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+    let marker = dir.path().join("ran");
+    let cmd = format!("touch {} && rm -rf /", marker.display());
+    let out = run(
+        &Dispatcher::default(),
+        &ctx,
+        "bash",
+        json!({ "command": cmd }),
+    )
+    .await;
+    assert!(out.is_error);
+    assert!(
+        out.text.starts_with("Error: blocked by the safety gate: "),
+        "{}",
+        out.text
+    );
+    assert!(!marker.exists(), "nothing of a blocked command runs");
+}
+
+#[tokio::test]
+async fn the_api_key_never_reaches_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+    let d = with_secret("sk-test-0123456789");
+    let out = run(
+        &d,
+        &ctx,
+        "bash",
+        json!({"command": "echo key=sk-test-0123456789."}),
+    )
+    .await;
+    assert_eq!(out.text, "key=[redacted].");
+    let short = with_secret("k");
+    let out = run(&short, &ctx, "bash", json!({"command": "echo ok"})).await;
+    assert_eq!(out.text, "ok");
+}
+
+#[tokio::test]
+async fn unknown_tools_and_bad_json_are_errors_for_the_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+    let out = run(&Dispatcher::default(), &ctx, "nope", json!({})).await;
+    assert!(
+        out.text
+            .starts_with("Error: unknown tool 'nope'. Available tools: bash, ")
+    );
+    let tools = Toolbox::basic();
+    let mut c = call("bash", json!({}));
+    c.function.arguments = "{not json".into();
+    let out = Dispatcher::default()
+        .run(tools.get("bash"), &tools.names(), &c, &ctx)
+        .await
+        .unwrap();
+    assert!(out.text.contains("are not valid JSON"), "{}", out.text);
+    let out = run(&Dispatcher::default(), &ctx, "bash", json!({"cmd": "ls"})).await;
+    assert!(
+        out.text
+            .contains("Expected arguments: command (string, required)"),
+        "{}",
+        out.text
+    );
+}
