@@ -77,7 +77,7 @@ fn check_command(command: &str) -> ExitCode {
 
 fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), Error> {
     let cwd = std::env::current_dir()?;
-    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let home = home_dir();
     let env = config::layered_env(|k| std::env::var(k).ok(), &cwd, home.as_deref())?;
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
     let mut config = Config::load(&cli.overrides(), &env, &files)?;
@@ -137,11 +137,30 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let mut session = runtime.block_on(async { SessionRun::start(start) })?;
     match mode {
         Mode::Repl => {
-            let history =
-                std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".corecoder_history"));
+            let history = home_dir().map(|h| h.join(".corecoder_history"));
             corecoder::repl::run(runtime, &mut session, history)
         }
         Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
+    }
+}
+
+/// `$HOME`, or the user database's home when it is unset: the protected paths under home
+/// must not vanish with one variable.
+fn home_dir() -> Option<PathBuf> {
+    if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+        return Some(PathBuf::from(home));
+    }
+    // SAFETY: getpwuid returns null or a pointer to a static record valid until the next
+    // call; the directory is copied out at once, on this thread, before any other call.
+    unsafe {
+        let pw = libc::getpwuid(libc::getuid());
+        if pw.is_null() || (*pw).pw_dir.is_null() {
+            return None;
+        }
+        let dir = std::ffi::CStr::from_ptr((*pw).pw_dir);
+        Some(PathBuf::from(
+            <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(dir.to_bytes()),
+        ))
     }
 }
 
