@@ -36,7 +36,8 @@
 //! - Project files never widen permissions: a project's `allow` rules and `permission_mode`
 //!   count only when the user's own config trusts the project.
 //! - The API key never enters the history (tool outputs are redacted) and shell commands do
-//!   not see it (nor other secret-named variables unless kept).
+//!   not see it, nor other secret-named variables unless the user's config keeps them; the
+//!   values of the hidden ones are redacted from tool outputs too.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
