@@ -6,6 +6,7 @@
 //! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
 //! a call that the terminal and the error messages use.
 
+pub mod order;
 mod texts;
 
 pub use texts::{expected_arguments, summarize_args};
@@ -22,6 +23,7 @@ use crate::message::ToolCall;
 use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
 use crate::tools::{Tool, ToolContext, ToolOutput};
+use order::Footprint;
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,6 +178,32 @@ impl Dispatcher {
             Ok(text) => ToolOutput::ok(text),
             Err(e) => tool_error(tool.as_ref(), e),
         })
+    }
+
+    /// What a call would touch, for ordering the calls of one reply (see `order`). Computed
+    /// before any call runs; a call whose arguments do not parse touches nothing.
+    pub fn footprint(
+        &self,
+        tool: Option<&Arc<dyn Tool>>,
+        call: &ToolCall,
+        ctx: &ToolContext,
+    ) -> Footprint {
+        let Some(tool) = tool else {
+            return Footprint::Nothing;
+        };
+        if tool.name() == crate::tools::exit_plan_mode::NAME {
+            return Footprint::Nothing;
+        }
+        let Ok(args) = parse_arguments(&call.function.name, &call.function.arguments) else {
+            return Footprint::Nothing;
+        };
+        match tool.action(&args, ctx).map(|a| self.resolved(a, ctx)) {
+            Ok(Action::Read { paths }) => Footprint::Reads(paths),
+            Ok(Action::Edit { paths }) => Footprint::Writes(paths),
+            // A shell command, a sub-agent (its calls are its own) or an MCP tool.
+            Ok(Action::Exec { .. } | Action::Call { .. } | Action::Internal) => Footprint::Anything,
+            Err(_) => Footprint::Nothing,
+        }
     }
 
     /// The action with its paths resolved through symlinks and `..`, as the policy needs them.

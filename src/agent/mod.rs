@@ -16,9 +16,11 @@ pub mod subagent;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde_json::Value;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
 use crate::context::ContextManager;
+use crate::dispatch::order::{self, Footprint};
 use crate::dispatch::{Dispatcher, Stopped};
 use crate::event::AgentEvent;
 use crate::llm::usage::UsageTotals;
@@ -29,6 +31,10 @@ use crate::tools::{ToolContext, ToolOutput, Toolbox};
 
 /// Called with the whole history each time a round has been appended (sessions autosave).
 pub type RoundHook = Box<dyn FnMut(&[Message]) + Send + Sync>;
+
+/// Most tool calls of one reply that run at once (CoreCoder's worker count): 200 shell
+/// commands in one reply start 8 at a time, not 200.
+pub const MAX_PARALLEL: usize = 8;
 
 /// How a turn ended when the model could be reached.
 #[derive(Debug, Clone, PartialEq)]
@@ -300,12 +306,24 @@ impl Agent {
             .collect();
     }
 
-    /// Runs the calls concurrently; results come back in call order. Dropping this future
-    /// drops the `JoinSet`, which aborts every call (and kills their child processes); a stop
-    /// at an approval prompt does the same to the calls still running.
+    /// Runs the calls concurrently, at most [`MAX_PARALLEL`] at once; calls that touch the same
+    /// path take effect in call order (see `dispatch::order`). Results come back in call order.
+    /// Dropping this future drops the `JoinSet`, which aborts every call (and kills their child
+    /// processes); a stop at an approval prompt does the same to the calls still running.
     async fn run_tools(&self, calls: &[ToolCall]) -> Result<Vec<String>, Stopped> {
+        let prints: Vec<Footprint> = calls
+            .iter()
+            .map(|c| {
+                let tool = self.toolbox.get(&c.function.name);
+                self.dispatcher.footprint(tool.as_ref(), c, &self.ctx)
+            })
+            .collect();
+        let waits = order::waits_for(&prints);
+        let (done, watchers): (Vec<_>, Vec<_>) =
+            calls.iter().map(|_| watch::channel(false)).unzip();
+        let limit = Arc::new(Semaphore::new(MAX_PARALLEL));
         let mut set = JoinSet::new();
-        for (i, call) in calls.iter().enumerate() {
+        for ((i, call), done) in calls.iter().enumerate().zip(done) {
             self.emit(AgentEvent::ToolStarted {
                 id: call.id.clone(),
                 name: call.function.name.clone(),
@@ -316,8 +334,16 @@ impl Agent {
             let call = call.clone();
             let ctx = self.ctx.clone();
             let dispatcher = self.dispatcher.clone();
+            let before: Vec<_> = waits[i].iter().map(|&j| watchers[j].clone()).collect();
+            let limit = limit.clone();
             set.spawn(async move {
+                // An earlier call that ended in any way (even aborted) lets this one go.
+                for mut earlier in before {
+                    let _ = earlier.wait_for(|finished| *finished).await;
+                }
+                let _slot = limit.acquire_owned().await;
                 let out = dispatcher.run(tool, &names.names(), &call, &ctx).await;
+                let _ = done.send(true);
                 (i, out)
             });
         }

@@ -499,3 +499,64 @@ async fn a_headless_run_denies_what_would_ask_and_reads_still_run() {
         "content\n"
     );
 }
+
+#[tokio::test]
+async fn calls_on_one_file_in_one_reply_all_take_effect_in_call_order() {
+    // Before: two edits of one file kept one in 22 of 24 runs; a read after a write of the same
+    // path saw the old content in 19 of 24.
+    for run in 0..20 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("f.txt");
+        let words: Vec<String> = (0..8).map(|k| format!("w{k}")).collect();
+        std::fs::write(&file, words.join("\n") + "\n").expect("write");
+        let edits: Vec<(String, String)> = words
+            .iter()
+            .enumerate()
+            .map(|(k, w)| {
+                let args =
+                    json!({"file_path": "f.txt", "old_string": w, "new_string": format!("E{k}")});
+                (format!("e{k}"), args.to_string())
+            })
+            .collect();
+        let mut calls: Vec<(&str, &str, &str)> = edits
+            .iter()
+            .map(|(id, args)| (id.as_str(), "edit_file", args.as_str()))
+            .collect();
+        let write = json!({"file_path": "g.txt", "content": "new\n"}).to_string();
+        let read = json!({"file_path": "g.txt"}).to_string();
+        std::fs::write(dir.path().join("g.txt"), "old\n").expect("write");
+        calls.push(("w", "write_file", &write));
+        calls.push(("r", "read_file", &read));
+        let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("ok"))]);
+        let dispatcher = crate::support::dispatcher(dir.path(), Mode::BypassPermissions, None);
+        let mut agent = consenting(llm, dir.path(), dispatcher);
+        agent.run_turn("go").await.expect("turn");
+        let text = std::fs::read_to_string(&file).expect("read");
+        let want: Vec<String> = (0..8).map(|k| format!("E{k}")).collect();
+        assert_eq!(text, want.join("\n") + "\n", "run {run}");
+        let results = tool_results(agent.messages());
+        assert!(results[9].contains("new"), "run {run}: {}", results[9]);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_eight_calls_run_at_once() {
+    let calls: Vec<(String, String)> = (0..20)
+        .map(|k| (format!("s{k}"), format!(r#"{{"ms": 100, "label": "{k}"}}"#)))
+        .collect();
+    let calls: Vec<(&str, &str, &str)> = calls
+        .iter()
+        .map(|(id, args)| (id.as_str(), "sleepy", args.as_str()))
+        .collect();
+    let llm = ScriptedLlm::new(vec![Ok(tool_reply(&calls)), Ok(text_reply("ok"))]);
+    let mut h = harness(llm, 128_000, false);
+    let start = tokio::time::Instant::now();
+    h.agent.run_turn("go").await.expect("turn");
+    // 20 calls of 100 ms, 8 at a time: three waves.
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_millis(350),
+        "{took:?}"
+    );
+    assert_eq!(tool_results(h.agent.messages()).len(), 20);
+}
