@@ -57,6 +57,7 @@ pub mod message;
 pub mod permissions;
 pub mod policy;
 pub mod prompt;
+pub mod redact;
 pub mod render;
 pub mod repl;
 pub mod session;

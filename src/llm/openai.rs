@@ -170,9 +170,10 @@ impl OpenAiClient {
                 return Err(Failure::Transient(err, None));
             }
             Some(Err(e)) => {
+                // Credentials in the URL (`http://user:pass@…`) never reach a message.
                 let err = LlmError::Connect {
-                    url: self.url.clone(),
-                    message: describe(&e),
+                    url: crate::redact::redact_urls(&self.url),
+                    message: crate::redact::redact_urls(&describe(&e)),
                 };
                 return Err(Failure::Transient(err, None));
             }

@@ -380,7 +380,7 @@ pub fn banner(color: bool, b: &Banner) {
         b.model
     );
     if b.base_url != crate::config::DEFAULT_BASE_URL {
-        line.push_str(&format!(" · {}", b.base_url));
+        line.push_str(&format!(" · {}", crate::redact::redact_urls(b.base_url)));
     }
     if let Some(mode) = b.mode {
         line.push_str(&format!(" · {mode} mode"));

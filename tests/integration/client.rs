@@ -341,7 +341,8 @@ async fn connection_refused_is_retried_then_reported() {
         .expect("addr")
         .port();
     let c = OpenAiClient::new(ClientSettings {
-        base_url: format!("http://127.0.0.1:{port}/v1"),
+        // Credentials in the URL must not reach the message.
+        base_url: format!("http://user:s3cret-pass@127.0.0.1:{port}/v1?api_key=sk-in-query"),
         api_key: None,
         model: "m".into(),
         max_tokens: 10,
@@ -353,4 +354,10 @@ async fn connection_refused_is_retried_then_reported() {
     let (reply, events) = ask(&c).await;
     assert!(matches!(reply, Err(LlmError::Connect { .. })), "{reply:?}");
     assert_eq!(waits(&events).len(), 3);
+    let said = reply.expect_err("refused").to_string();
+    assert!(said.contains("[redacted]@127.0.0.1"), "{said}");
+    assert!(
+        !said.contains("s3cret") && !said.contains("sk-in-query"),
+        "{said}"
+    );
 }
