@@ -78,15 +78,31 @@ fn check_command(command: &str) -> ExitCode {
 fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), Error> {
     let cwd = std::env::current_dir()?;
     let home = home_dir();
-    let env = config::layered_env(|k| std::env::var(k).ok(), &cwd, home.as_deref())?;
+    let process = |k: &str| std::env::var(k).ok();
+    let dotenv = config::load_dotenv(&cwd, home.as_deref())?;
+    let dotenv_vars = dotenv.as_ref().map(|(_, v)| v.clone()).unwrap_or_default();
+    let env = config::layer(process, dotenv_vars);
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
     let mut config = Config::load(&cli.overrides(), &env, &files)?;
     let mode = cli.mode()?;
     let (permissions, notices) =
         Permissions::load(&cli.permission_flags(), &files, &cwd, home.as_deref())?;
-    if files.trusts(&permissions.workspace().root) {
+    let root = permissions.workspace().root.clone();
+    let trusted = files.trusts(&root);
+    if trusted {
         config.shell_env_keep = files.shell_env_keep(true);
     }
+    // Before anything is sent: a project-named server gets no key from outside the project.
+    let route = config::route::Route {
+        base_url_flag: cli.base_url.is_some(),
+        api_key_flag: cli.api_key.is_some(),
+        process: &process,
+        dotenv: dotenv.as_ref().map(|(p, v)| (p.as_path(), v)),
+        files: &files,
+        root: &root,
+        trusted,
+    };
+    config::route::check(&route, &config.base_url, config.api_key.is_some())?;
     for line in &notices {
         render::notice(color, line);
     }

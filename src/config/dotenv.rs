@@ -68,27 +68,42 @@ fn unquote(value: &str) -> String {
     }
 }
 
+/// The nearest `.env` (see [`find_dotenv`]): its path and variables, or `None`.
+pub fn load_dotenv(
+    cwd: &Path,
+    home: Option<&Path>,
+) -> Result<Option<(PathBuf, HashMap<String, String>)>, ConfigError> {
+    let Some(path) = find_dotenv(cwd, home) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
+        path: path.clone(),
+        message: e.to_string(),
+    })?;
+    let vars = parse_dotenv(&text);
+    Ok(Some((path, vars)))
+}
+
 /// The process environment with the nearest `.env` filling only unset names.
 pub fn layered_env<F: Fn(&str) -> Option<String>>(
     process: F,
     cwd: &Path,
     home: Option<&Path>,
 ) -> Result<impl Fn(&str) -> Option<String> + use<F>, ConfigError> {
-    let dotenv = match find_dotenv(cwd, home) {
-        Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| ConfigError::File {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
-            parse_dotenv(&text)
-        }
-        None => HashMap::new(),
-    };
-    Ok(move |name: &str| {
+    let dotenv = load_dotenv(cwd, home)?.map(|(_, vars)| vars);
+    Ok(layer(process, dotenv.unwrap_or_default()))
+}
+
+/// `process` with `dotenv` filling only the names it leaves unset or empty.
+pub fn layer<F: Fn(&str) -> Option<String>>(
+    process: F,
+    dotenv: HashMap<String, String>,
+) -> impl Fn(&str) -> Option<String> {
+    move |name: &str| {
         process(name)
             .filter(|v| !v.is_empty())
             .or_else(|| dotenv.get(name).cloned())
-    })
+    }
 }
 
 #[cfg(test)]

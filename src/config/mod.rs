@@ -9,10 +9,11 @@
 
 pub mod dotenv;
 pub mod file;
+pub mod route;
 
 use std::time::Duration;
 
-pub use dotenv::layered_env;
+pub use dotenv::{layer, layered_env, load_dotenv};
 pub use file::{ConfigFiles, FileSettings};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -63,6 +64,18 @@ pub enum ConfigError {
         origin: String,
         rule: String,
         message: String,
+    },
+    #[error(
+        "{file} sets the API base URL to {url}, and corecoder does not send your API key (from \
+         {key_from}) to a server a project names. If you trust this project, add\n  \
+         [projects.\"{root}\"]\n  trust_level = \"trusted\"\nto ~/.config/corecoder/config.toml, \
+         or pass --base-url yourself"
+    )]
+    UntrustedBaseUrl {
+        file: std::path::PathBuf,
+        url: String,
+        key_from: String,
+        root: std::path::PathBuf,
     },
     #[error("cannot read {path}: {message}")]
     File {

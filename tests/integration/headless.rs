@@ -355,3 +355,66 @@ async fn plan_mode_headless_changes_nothing_and_keeps_the_plan_as_the_answer() {
         "one\n"
     );
 }
+
+#[tokio::test]
+async fn a_project_cannot_send_the_users_key_to_a_server_it_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_text("one")),
+        Script::Sse(sse_text("two")),
+        Script::Sse(sse_text("three")),
+    ])
+    .await;
+    let key = [("OPENAI_API_KEY", "sk-user-key-0123456789")];
+    let toml = format!("base_url = \"{}\"\n", server.url);
+    std::fs::write(dir.path().join(".corecoder.toml"), &toml).expect("write");
+    let out = corecoder(dir.path(), &key, &["-p", "hi"]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(".corecoder.toml")
+            && out.stderr.contains("OPENAI_API_KEY")
+            && out.stderr.contains("trust_level"),
+        "{}",
+        out.stderr
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+
+    // The same URL given by the user is theirs to give.
+    let flag = ["-p", "hi", "--base-url", server.url.as_str()];
+    assert_eq!(corecoder(dir.path(), &key, &flag).await.code, Some(0));
+    // A project .env naming the server with its own key sends only that key.
+    std::fs::remove_file(dir.path().join(".corecoder.toml")).expect("rm");
+    let dotenv = format!(
+        "OPENAI_BASE_URL={}\nOPENAI_API_KEY=sk-project-own-key\n",
+        server.url
+    );
+    std::fs::write(dir.path().join(".env"), dotenv).expect("write");
+    assert_eq!(
+        corecoder(dir.path(), &[], &["-p", "hi"]).await.code,
+        Some(0)
+    );
+    let requests = server.requests();
+    assert_eq!(
+        requests[1].headers.get("authorization").map(String::as_str),
+        Some("Bearer sk-project-own-key")
+    );
+    // …but the user's key from the environment does not follow the project's .env there.
+    let out = corecoder(dir.path(), &key, &["-p", "hi"]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains(".env"), "{}", out.stderr);
+
+    // Once the user trusts the project, its file may name the server.
+    let root = dir.path().canonicalize().expect("canonical");
+    let user = dir.path().join(".config/corecoder");
+    std::fs::create_dir_all(&user).expect("mkdir");
+    let trust = format!(
+        "[projects.\"{}\"]\ntrust_level = \"trusted\"\n",
+        root.display()
+    );
+    std::fs::write(user.join("config.toml"), trust).expect("write");
+    assert_eq!(
+        corecoder(dir.path(), &key, &["-p", "hi"]).await.code,
+        Some(0)
+    );
+    assert_eq!(server.requests().len(), 3);
+}
