@@ -68,11 +68,11 @@ fn unquote(value: &str) -> String {
     }
 }
 
+/// A `.env` file: where it is and what it sets.
+pub type DotEnv = (PathBuf, HashMap<String, String>);
+
 /// The nearest `.env` (see [`find_dotenv`]): its path and variables, or `None`.
-pub fn load_dotenv(
-    cwd: &Path,
-    home: Option<&Path>,
-) -> Result<Option<(PathBuf, HashMap<String, String>)>, ConfigError> {
+pub fn load_dotenv(cwd: &Path, home: Option<&Path>) -> Result<Option<DotEnv>, ConfigError> {
     let Some(path) = find_dotenv(cwd, home) else {
         return Ok(None);
     };
