@@ -108,6 +108,14 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
             "{shown} is a directory; use glob or bash ls to list it"
         )));
     }
+    // Opening a FIFO blocks until someone writes to it, and a device may never end: only
+    // regular files are read.
+    if !meta.is_file() {
+        return Err(ToolError::failed(format!(
+            "{shown} is not a regular file (a FIFO, socket or device); reading it could block \
+             forever, so it is not read"
+        )));
+    }
     let mut file = File::open(path).map_err(fail)?;
     let mut head = vec![0u8; 8192];
     let n = read_up_to(&mut file, &mut head).map_err(fail)?;
@@ -117,11 +125,21 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
             meta.len()
         )));
     }
-    let reader = BufReader::new(head[..n].chain(file));
+    let mut reader = BufReader::new(head[..n].chain(file));
     let mut out = String::new();
     let (mut lossy, mut line_no, mut more) = (false, 0usize, false);
-    for raw in reader.split(b'\n') {
-        let raw = raw.map_err(fail)?;
+    // A line costs what is shown of it: at most enough bytes for MAX_LINE + 1 characters are
+    // kept (lines before `offset` keep none), so a 2 GiB line does not take 2 GiB.
+    let mut raw = Vec::new();
+    loop {
+        let keep = if line_no + 1 < offset {
+            0
+        } else {
+            (MAX_LINE + 1) * 4
+        };
+        if !next_line(&mut reader, keep, &mut raw).map_err(fail)? {
+            break;
+        }
         line_no += 1;
         if line_no < offset {
             continue;
@@ -160,6 +178,28 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
         out.push_str("(note: the file is not valid UTF-8; invalid bytes are shown as �)\n");
     }
     Ok(out.trim_end_matches('\n').to_string())
+}
+
+/// Reads the next line (without its `\n`) into `out`, keeping at most `keep` bytes of it and
+/// skipping the rest; `false` at the end of the file.
+fn next_line(reader: &mut impl BufRead, keep: usize, out: &mut Vec<u8>) -> std::io::Result<bool> {
+    out.clear();
+    let mut any = false;
+    loop {
+        let chunk = reader.fill_buf()?;
+        if chunk.is_empty() {
+            return Ok(any);
+        }
+        any = true;
+        let end = chunk.iter().position(|b| *b == b'\n');
+        let take = end.unwrap_or(chunk.len());
+        let room = keep.saturating_sub(out.len());
+        out.extend_from_slice(&chunk[..take.min(room)]);
+        reader.consume(take + usize::from(end.is_some()));
+        if end.is_some() {
+            return Ok(true);
+        }
+    }
 }
 
 fn cut_line(text: &str) -> std::borrow::Cow<'_, str> {
@@ -238,6 +278,35 @@ mod tests {
         let out = read(dir.path(), json!({"file_path": "l.txt"})).unwrap();
         assert!(out.starts_with("1\tcaf�"), "{out}");
         assert!(out.contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once_instead_of_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("pipe");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file system entry.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let err = read(dir.path(), json!({"file_path": "pipe"})).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_line_costs_only_what_is_shown_of_it() {
+        // 16 MiB on one line, then a short one: the first keeps `keep` bytes, the rest is
+        // skipped, and the next line is read whole.
+        let mut data = vec![b'x'; 16 << 20];
+        data.extend_from_slice(b"\nshort\n");
+        let mut reader = BufReader::new(&data[..]);
+        let mut line = Vec::new();
+        assert!(next_line(&mut reader, 100, &mut line).unwrap());
+        assert_eq!(line.len(), 100);
+        assert!(line.capacity() < 1 << 20, "{}", line.capacity());
+        assert!(next_line(&mut reader, 100, &mut line).unwrap());
+        assert_eq!(line, b"short");
+        assert!(!next_line(&mut reader, 100, &mut line).unwrap());
     }
 
     #[test]
