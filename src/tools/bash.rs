@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
+use tokio::task::JoinSet;
 
 use super::{Tool, ToolContext, ToolError, parse_args};
 use crate::policy::Action;
@@ -24,8 +26,11 @@ const MAX_TIMEOUT: u64 = 600;
 const MAX_OUTPUT: usize = 15_000;
 const HEAD: usize = 6_000;
 const TAIL: usize = 3_000;
-/// How long to keep reading after the shell exits, for output of processes it left behind.
+/// How long to wait for more output after the shell exits before giving up on processes it
+/// left holding the pipes.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
+/// The longest output may keep flowing after the shell exits.
+const MAX_DRAIN: Duration = Duration::from_secs(5);
 
 /// The provider key variables corecoder itself reads: never passed to a shell by default.
 const PROVIDER_KEYS: &[&str] = &["CORECODER_API_KEY", "OPENAI_API_KEY", "DEEPSEEK_API_KEY"];
@@ -189,8 +194,10 @@ async fn run_command(
         .spawn()
         .map_err(|e| ToolError::failed(format!("cannot start the shell: {e}")))?;
     let mut killer = GroupKiller(child.id().map(|p| p as i32));
-    let out = tokio::spawn(read_all(child.stdout.take()));
-    let err = tokio::spawn(read_all(child.stderr.take()));
+    let (out_buf, err_buf) = (Captured::default(), Captured::default());
+    let mut readers = JoinSet::new();
+    readers.spawn(read_into(child.stdout.take(), out_buf.clone()));
+    readers.spawn(read_into(child.stderr.take(), err_buf.clone()));
     let (status, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => (status.ok().and_then(|s| s.code()), false),
         Err(_) => (None, true),
@@ -201,11 +208,23 @@ async fn run_command(
         drop(killer);
         killer = GroupKiller(None);
     }
-    let collect = async { (out.await.unwrap_or_default(), err.await.unwrap_or_default()) };
-    let (stdout, stderr) = tokio::time::timeout(DRAIN_GRACE, collect)
-        .await
-        .unwrap_or_default();
+    // Read on while output still flows (a big output drains after the shell exits); stop once
+    // both pipes are closed, or nothing arrived for a grace period (a background process holds
+    // them). What was read is kept either way.
+    let read = || out_buf.len() + err_buf.len();
+    // A background process that never stops printing must not keep the call open forever.
+    let deadline = tokio::time::Instant::now() + MAX_DRAIN;
+    while tokio::time::Instant::now() < deadline {
+        let before = read();
+        match tokio::time::timeout(DRAIN_GRACE, readers.join_next()).await {
+            Ok(None) => break,
+            Err(_) if read() == before => break,
+            Ok(Some(_)) | Err(_) => {}
+        }
+    }
+    readers.abort_all();
     drop(killer);
+    let (stdout, stderr) = (out_buf.text(), err_buf.text());
     let final_dir = std::fs::read_to_string(cwd_file.path())
         .ok()
         .map(|s| PathBuf::from(s.trim_end_matches('\n')))
@@ -219,12 +238,31 @@ async fn run_command(
     })
 }
 
-async fn read_all<R: AsyncRead + Unpin>(pipe: Option<R>) -> String {
-    let mut buf = Vec::new();
-    if let Some(mut p) = pipe {
-        let _ = p.read_to_end(&mut buf).await;
+/// What a pipe delivered so far, shared between its reader and the collector, so nothing read
+/// is lost when the collector stops waiting.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    fn len(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
     }
-    String::from_utf8_lossy(&buf).into_owned()
+
+    fn text(&self) -> String {
+        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+async fn read_into<R: AsyncRead + Unpin>(pipe: Option<R>, into: Captured) {
+    let Some(mut pipe) = pipe else {
+        return;
+    };
+    let mut chunk = vec![0u8; 64 * 1024];
+    while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+        let mut buf = into.0.lock().unwrap_or_else(PoisonError::into_inner);
+        buf.extend_from_slice(&chunk[..n]);
+    }
 }
 
 /// stdout, then `[stderr]` and stderr, then `[exit code: N]` when non-zero, or `(no output)`.

@@ -168,3 +168,44 @@ fn long_output_keeps_head_and_tail_and_saves_the_rest() {
     assert_eq!(std::fs::read_to_string(path).unwrap().len(), 24000);
     std::fs::remove_file(path).unwrap();
 }
+
+#[tokio::test]
+async fn output_printed_before_a_background_child_holds_the_pipes_is_kept() {
+    // Before: `(no output)`: what was read was dropped when the collection gave up waiting.
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(dir.path());
+    let started = std::time::Instant::now();
+    let out = bash(&c, "echo hello; echo oops >&2; sleep 60 &").await;
+    assert_eq!(out, "hello\n[stderr]\noops");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_large_output_drains_whole_after_the_shell_exits() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(dir.path());
+    let out = bash(
+        &c,
+        "head -c 20000000 /dev/zero | tr '\\0' 'a'; echo; echo END",
+    )
+    .await;
+    assert!(
+        out.ends_with("END"),
+        "{}",
+        &out[out.len().saturating_sub(200)..]
+    );
+    let note = out.find("... truncated").expect("a truncation note");
+    let said = &out[note..note + 200];
+    assert!(
+        said.starts_with("... truncated (20000004 chars total"),
+        "{said}"
+    );
+    // The full output's temp file (kept for the model) is not this test's to leave behind.
+    if let Some(path) = said
+        .split("saved to ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
