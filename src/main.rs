@@ -131,14 +131,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         }
         _ => None,
     };
-    // What must never reach the model: the key, and every value the shell is not given.
-    let names = std::env::vars().map(|(k, _)| k);
-    let hidden = corecoder::tools::bash::hidden_vars(names, &config.shell_env_keep);
-    let secrets = hidden
-        .iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .chain(config.api_key.clone())
-        .collect();
+    let secrets = secrets(&config);
     let dispatcher = Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets));
     let start = Start {
         config,
@@ -158,6 +151,18 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         }
         Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
     }
+}
+
+/// What must never reach the model: the API key, and the value of every variable the shell is
+/// not given.
+fn secrets(config: &Config) -> Vec<String> {
+    let names = std::env::vars().map(|(k, _)| k);
+    let hidden = corecoder::tools::bash::hidden_vars(names, &config.shell_env_keep);
+    hidden
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .chain(config.api_key.clone())
+        .collect()
 }
 
 /// `$HOME`, or the user database's home when it is unset: the protected paths under home
