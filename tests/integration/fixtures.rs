@@ -1,4 +1,4 @@
-//! Every recorded stream in `tests/fixtures/sse/` (copied from `../shared/fixtures/sse/`) must assemble to its `.expect.json`:
+//! Every recorded stream in `tests/fixtures/sse/` (a copy of the workplace's recorded provider streams) must assemble to its `.expect.json`:
 //! once through the pure decoder and assembler (fed in awkward splits), and once over a real
 //! HTTP connection through `OpenAiClient`.
 
