@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::policy::shell_words::quote;
 use crate::policy::{Action, Rule};
 use crate::tools::{Tool, ToolError, ToolOutput};
 
@@ -23,10 +24,9 @@ pub(super) fn subject(action: &Action, arguments: &str, tool: &str) -> String {
 /// Why a headless run refused, and exactly which flag would allow it.
 pub(super) fn headless_reason(tool: &str, reason: &str, suggested: &[Rule]) -> String {
     // Quoted for a POSIX shell, so the advice can be pasted as it is.
-    let quote = |r: &Rule| format!("'{}'", r.to_string().replace('\'', "'\\''"));
     let rules: Vec<String> = suggested
         .iter()
-        .map(|r| format!("--allow {}", quote(r)))
+        .map(|r| format!("--allow {}", quote(&r.to_string())))
         .collect();
     let how = match tool {
         "write_file" | "edit_file" if !rules.is_empty() => format!(

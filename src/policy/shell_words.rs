@@ -105,6 +105,12 @@ pub fn parse(src: &str, depth: usize) -> Result<Script, TooDeep> {
     p.script(None)
 }
 
+/// `word` as one literal shell word (POSIX single quotes), for text a person or the gate reads
+/// back as shell.
+pub fn quote(word: &str) -> String {
+    format!("'{}'", word.replace('\'', "'\\''"))
+}
+
 impl Word {
     /// The word's text when it is plain literal text (no variables or substitutions).
     pub fn literal(&self) -> Option<String> {

@@ -21,7 +21,7 @@ const MAX_LINKS: usize = 40;
 
 /// Under home: credentials, our own config, and files a shell runs at start-up. Writing any
 /// of them is a way to escalate (run code later, leak keys), so no mode writes them silently.
-const PROTECTED_HOME: &[&str] = &[
+pub(crate) const PROTECTED_HOME: &[&str] = &[
     ".ssh",
     ".gnupg",
     ".aws",

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use super::super::command_safety::{self, Verdict};
 use super::super::mode::Mode;
 use super::super::rules::RuleKind;
+use super::super::shell_words;
 use super::super::split::{self, SimpleCommand};
+use super::super::workspace::PROTECTED_HOME;
 use super::plan::read_only;
 use super::suggest::suggestions;
 use super::{Decision, PolicyInput, ask, floor, note, plan_deny};
@@ -40,7 +42,7 @@ pub(super) fn decide(tool: &str, command: &str, cwd: &Path, input: &PolicyInput)
     // bash. After brace expansion each command is shown to the gate once more.
     if command.contains('{') {
         for c in &split.commands {
-            let quoted: Vec<String> = c.words.iter().map(|w| quote(w)).collect();
+            let quoted: Vec<String> = c.words.iter().map(|w| shell_words::quote(w)).collect();
             if let Verdict::Blocked(reason) = command_safety::check(&quoted.join(" ")) {
                 let reason = format!("blocked by the safety gate: {reason}");
                 return Decision::Deny { reason };
@@ -136,22 +138,14 @@ fn stop_forms(words: &[String]) -> Vec<Vec<String>> {
     forms
 }
 
-/// A word for the shell, as one literal word.
-fn quote(word: &str) -> String {
-    format!("'{}'", word.replace('\'', "'\\''"))
-}
-
 /// An unresolvable redirect target that could name a protected file: a glob, a path through
 /// /proc or /dev/fd, anything built from the home directory, or naming `.git` or a dot-file.
 fn may_be_protected(target: &str) -> bool {
     let indirect = ["/proc/", "/dev/fd/"].iter().any(|p| target.starts_with(p));
     indirect
         || target.contains(['*', '?', '[', '~'])
-        || [
-            "HOME", ".git", ".ssh", ".gnupg", ".aws", ".netrc", "rc", "profile", ".config",
-        ]
-        .iter()
-        .any(|p| target.contains(p))
+        || ["HOME", ".git"].iter().any(|p| target.contains(p))
+        || PROTECTED_HOME.iter().any(|p| target.contains(p))
 }
 
 /// Where `cd ARGS` leads from `dir`, when the argument is plain text.

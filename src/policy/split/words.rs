@@ -121,10 +121,11 @@ pub(super) fn evaluates_stored_code(src: &str) -> bool {
     let substitution = (0..chars.len().saturating_sub(1))
         .any(|i| chars[i] == '$' && chars[i + 1] == '(' && chars.get(i + 2) != Some(&'('))
         || src.contains('`');
+    // Whole words: `read` inside `thread` or `already` loads nothing.
     let stores = substitution
-        || ["read", "mapfile", "readarray"]
-            .iter()
-            .any(|w| src.contains(w));
+        || src
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| matches!(w, "read" | "mapfile" | "readarray"));
     let evaluates = ["((", "let ", "[[", "-eq", "-ne", "-lt", "-le", "-gt", "-ge"]
         .iter()
         .any(|w| src.contains(w))
