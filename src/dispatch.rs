@@ -148,7 +148,7 @@ impl Dispatcher {
             Err(out) => return Ok(out),
         };
         let action = match tool.action(&args, ctx) {
-            Ok(action) => self.resolved(action, ctx),
+            Ok(action) => self.resolved(action),
             Err(e) => return Ok(tool_error(tool.as_ref(), e)),
         };
         // (The pre-tool hook slot: hooks come with the extensions issue.)
@@ -197,7 +197,7 @@ impl Dispatcher {
         let Ok(args) = parse_arguments(&call.function.name, &call.function.arguments) else {
             return Footprint::Nothing;
         };
-        match tool.action(&args, ctx).map(|a| self.resolved(a, ctx)) {
+        match tool.action(&args, ctx).map(|a| self.resolved(a)) {
             Ok(Action::Read { paths }) => Footprint::Reads(paths),
             Ok(Action::Edit { paths }) => Footprint::Writes(paths),
             // A shell command, a sub-agent (its calls are its own) or an MCP tool.
@@ -207,13 +207,10 @@ impl Dispatcher {
     }
 
     /// The action with its paths resolved through symlinks and `..`, as the policy needs them.
-    fn resolved(&self, action: Action, ctx: &ToolContext) -> Action {
-        let cwd = ctx.cwd();
+    fn resolved(&self, action: Action) -> Action {
+        // Tools give absolute paths (`ToolContext::resolve` expanded `~` and the directory).
         let ws = self.permissions.workspace();
-        let resolve = |paths: Vec<std::path::PathBuf>| {
-            let texts = paths.iter().map(|p| p.to_string_lossy().into_owned());
-            texts.map(|p| ws.resolve(&cwd, &p)).collect()
-        };
+        let resolve = |paths: Vec<std::path::PathBuf>| paths.iter().map(|p| ws.real(p)).collect();
         match action {
             Action::Read { paths } => Action::Read {
                 paths: resolve(paths),

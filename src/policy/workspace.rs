@@ -89,6 +89,13 @@ impl Workspace {
         real_path(&cwd.join(expanded), &mut hops)
     }
 
+    /// The real path of an absolute path (`~` already expanded): symlinks and `..` resolved as
+    /// in [`Workspace::resolve`], with no detour through text, so any file name survives.
+    pub fn real(&self, path: &Path) -> PathBuf {
+        let mut hops = MAX_LINKS;
+        real_path(path, &mut hops)
+    }
+
     /// Whether a resolved path is behind the hard floor: a protected file under home, or
     /// anything inside a `.git` directory except `.git/info/exclude` (hooks and config run
     /// code; `info/exclude` is the one file agents legitimately edit).
