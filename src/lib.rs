@@ -49,6 +49,7 @@ pub mod config;
 pub mod context;
 pub mod diff;
 pub mod dispatch;
+pub mod durable;
 pub mod error;
 pub mod event;
 pub mod llm;

@@ -248,7 +248,7 @@ impl Permissions {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            crate::tools::write_file::atomic_write(path, text.as_bytes())
+            crate::durable::replace(path, text.as_bytes())
         };
         write().map_err(|e| format!("could not save to {}: {e}", path.display()))
     }

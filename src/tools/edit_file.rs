@@ -3,17 +3,17 @@
 //! `old_string` must occur exactly once unless `replace_all` is set. When it does not occur, the
 //! error shows the closest region (whitespace-insensitive first, then fuzzy) with line numbers
 //! so the model can re-anchor; when it occurs several times, the line of each. The file's
-//! encoding survives the edit: a UTF-8 BOM, CRLF endings (the model writes `\n`), the
-//! final-newline state and the mode are kept, and the write is atomic (`write_file`'s helper).
+//! encoding survives the edit: UTF-8 with or without a BOM or UTF-16 with one (`encoding.rs`),
+//! CRLF endings (the model writes `\n`), the final-newline state, the mode, the owner and hard
+//! links are kept, and the write is crash-safe (`durable.rs`).
 //! Files with mixed line endings are matched as they are. The pure text work (decode, match,
 //! replace, closest region) lives in `edit_file/text.rs`; this file does the I/O and the
-//! messages. It does not create files (that is `write_file`) or edit binary or non-UTF-8 ones.
+//! messages. It does not create files (that is `write_file`) or edit binary ones or other encodings.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::write_file::atomic_write;
 use super::{Tool, ToolContext, ToolError, parse_args};
 use crate::policy::Action;
 use text::{Miss, TextFile, closest_region, keep_final_newline, replace};
@@ -121,7 +121,7 @@ fn edit(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
     )
     .map_err(ToolError::failed)?;
     ctx.record_change(&path, Some(bytes));
-    atomic_write(&path, &done.bytes)
+    crate::durable::replace(&path, &done.bytes)
         .map_err(|e| ToolError::failed(format!("cannot write {shown}: {e}")))?;
     let what = match done.count {
         1 => "1 occurrence".to_string(),
@@ -152,7 +152,7 @@ pub fn edit_bytes(
     all: bool,
 ) -> Result<Edited, String> {
     let file = TextFile::decode(bytes).map_err(|why| {
-        format!("{shown} {why}; edit_file only edits UTF-8 text, use bash for other files")
+        format!("{shown} {why}; edit_file only edits UTF-8 text or UTF-16 text with a byte-order mark, use bash for other files")
     })?;
     let (old, new) = if file.crlf {
         // The model writes `\n`; the file's CRLF endings come back when it is encoded.
@@ -362,6 +362,16 @@ mod tests {
             .unwrap();
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o7777, 0o750);
+    }
+
+    #[tokio::test]
+    async fn edit_file_edits_utf16_and_writes_it_back_in_its_encoding() {
+        use crate::tools::encoding::Encoding;
+        for enc in [Encoding::Utf16Le, Encoding::Utf16Be] {
+            let dir = setup(&enc.encode("name = \"alt\"\r\nwert = 1\r\n"));
+            edit_file(dir.path(), args("alt", "neü")).await.unwrap();
+            assert_eq!(read(&dir), enc.encode("name = \"neü\"\r\nwert = 1\r\n"));
+        }
     }
 
     #[tokio::test]

@@ -6,6 +6,7 @@
 
 pub mod bash;
 pub mod edit_file;
+pub mod encoding;
 pub mod exit_plan_mode;
 pub mod glob;
 pub mod grep;

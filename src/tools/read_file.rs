@@ -1,7 +1,8 @@
 //! `read_file`: show part of a text file with line numbers.
 //!
 //! Reads only what it shows (a multi-gigabyte log costs the lines asked for), refuses binary
-//! files instead of dumping them, and shows invalid UTF-8 lossily with a note.
+//! files instead of dumping them, and shows invalid UTF-8 lossily with a note. UTF-16 text with
+//! a byte-order mark is transcoded to UTF-8 while reading (`encoding.rs`).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -11,6 +12,7 @@ use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::encoding::{Encoding, Utf16Reader};
 use super::{Tool, ToolContext, ToolError, parse_args};
 use crate::policy::Action;
 
@@ -119,13 +121,25 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
     let mut file = File::open(path).map_err(fail)?;
     let mut head = vec![0u8; 8192];
     let n = read_up_to(&mut file, &mut head).map_err(fail)?;
-    if let Some(kind) = binary_kind(&head[..n]) {
+    let head = &head[..n];
+    let encoding = Encoding::sniff(head);
+    let kind = if encoding.is_utf16() {
+        utf16_binary_kind(head, encoding)
+    } else {
+        binary_kind(head)
+    };
+    if let Some(kind) = kind {
         return Err(ToolError::failed(format!(
             "{shown} is a binary file ({kind}, {} bytes); it cannot be shown as text",
             meta.len()
         )));
     }
-    let mut reader = BufReader::new(head[..n].chain(file));
+    let mut reader: Box<dyn BufRead> = if encoding.is_utf16() {
+        let bytes = head[2..].chain(file);
+        Box::new(BufReader::new(Utf16Reader::new(bytes, encoding)))
+    } else {
+        Box::new(BufReader::new(head.chain(file)))
+    };
     let mut out = String::new();
     let (mut lossy, mut line_no, mut more) = (false, 0usize, false);
     // A line costs what is shown of it: at most enough bytes for MAX_LINE + 1 characters are
@@ -163,7 +177,7 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
     let last = line_no.min(offset + limit - 1);
     if more {
         let total = if meta.len() <= COUNT_LINES_UP_TO {
-            count_lines(path)
+            count_lines(path, encoding)
                 .map(|t| format!("{t} lines total"))
                 .unwrap_or_default()
         } else {
@@ -172,6 +186,13 @@ fn read_lines(path: &Path, shown: &str, offset: usize, limit: usize) -> Result<S
         out.push_str(&format!(
             "... ({total}; showing lines {offset}-{last}; use offset={} to read on)\n",
             last + 1
+        ));
+    }
+    if encoding.is_utf16() {
+        out.push_str(&format!(
+            "(note: the file is {} text, shown here as UTF-8; edit_file and write_file keep its \
+             encoding)\n",
+            encoding.label()
         ));
     }
     if lossy {
@@ -220,10 +241,23 @@ fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-fn count_lines(path: &Path) -> Option<usize> {
+fn count_lines(path: &Path, encoding: Encoding) -> Option<usize> {
     let bytes = std::fs::read(path).ok()?;
+    if encoding.is_utf16() {
+        let text = Encoding::decode(encoding, &bytes).ok()?;
+        let newlines = text.matches('\n').count();
+        return Some(newlines + usize::from(!text.is_empty() && !text.ends_with('\n')));
+    }
     let newlines = bytes.iter().filter(|&&b| b == b'\n').count();
     Some(newlines + usize::from(!bytes.is_empty() && !bytes.ends_with(b"\n")))
+}
+
+/// UTF-16 text has NUL bytes in every ASCII character: binary is a NUL code unit instead.
+fn utf16_binary_kind(head: &[u8], encoding: Encoding) -> Option<&'static str> {
+    let mut text = String::new();
+    // Read errors cannot happen on a slice; an odd tail byte decodes as U+FFFD.
+    let _ = Utf16Reader::new(&head[2..], encoding).read_to_string(&mut text);
+    text.contains('\0').then_some("binary data")
 }
 
 #[cfg(test)]
@@ -253,6 +287,26 @@ mod tests {
             out,
             "3\tl3\n4\tl4\n... (10 lines total; showing lines 3-4; use offset=5 to read on)"
         );
+    }
+
+    #[test]
+    fn read_file_shows_utf16_text_with_a_bom_in_either_byte_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let body: String = (1..=3).map(|i| format!("zeile {i} ü\r\n")).collect();
+        for enc in [Encoding::Utf16Le, Encoding::Utf16Be] {
+            std::fs::write(dir.path().join("u.txt"), enc.encode(&body)).unwrap();
+            let out = read(dir.path(), json!({"file_path": "u.txt", "limit": 2})).unwrap();
+            assert!(
+                out.starts_with("1\tzeile 1 ü\n2\tzeile 2 ü\n... (3 lines total;"),
+                "{out}"
+            );
+            assert!(out.contains(enc.label()), "{out}");
+        }
+        let mut binary = Encoding::Utf16Le.encode("ab");
+        binary.extend_from_slice(&[0, 0, 1, 2]);
+        std::fs::write(dir.path().join("b.bin"), binary).unwrap();
+        let err = read(dir.path(), json!({"file_path": "b.bin"})).unwrap_err();
+        assert!(err.to_string().contains("binary file"), "{err}");
     }
 
     #[test]

@@ -1,21 +1,20 @@
 //! `write_file`: create or replace a whole file, atomically.
 //!
-//! Owns [`atomic_write`], the one way the tools put bytes on disk: a temp file in the target's
-//! own directory, fsync, rename over the target, so a crash or a full disk never leaves a
-//! half-written file; an existing file keeps its permission bits and a symlink keeps pointing at
-//! the file it names. The original content is recorded in the session's `ChangeLog` before the
+//! Writes through [`crate::durable::replace`], the one way the tools put bytes on disk, so a
+//! crash or a full disk never leaves a half-written file and an existing file keeps its mode,
+//! owner, hard links and (for UTF-16 text) its encoding; a symlink keeps pointing at the file
+//! it names. The original content is recorded in the session's `ChangeLog` before the
 //! write. This file deliberately does not merge, diff or check content: that is `edit_file`.
 
-use std::fs::Permissions;
-use std::io::{ErrorKind, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::io::ErrorKind;
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::encoding::Encoding;
 use super::{Tool, ToolContext, ToolError, parse_args};
+use crate::durable;
 use crate::policy::Action;
 
 pub struct WriteFile;
@@ -55,7 +54,10 @@ impl Tool for WriteFile {
         let path = ctx.resolve(&args.file_path);
         match std::fs::read(&path) {
             Ok(bytes) => {
-                let before = String::from_utf8_lossy(&bytes);
+                let before = match Encoding::sniff(&bytes).decode(&bytes) {
+                    Ok(text) => text,
+                    Err(_) => String::from_utf8_lossy(&bytes).into_owned(),
+                };
                 let diff = crate::diff::unified(&before, &args.content, &args.file_path);
                 Some(preview_cut(&diff))
             }
@@ -102,13 +104,29 @@ fn write(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
         })?;
     }
     let existed = original.is_some();
+    // A UTF-16 text file stays UTF-16 (with its BOM): the model only ever sees UTF-8.
+    let kept = original
+        .as_deref()
+        .map(Encoding::sniff)
+        .filter(|enc| enc.is_utf16() && original.as_deref().is_some_and(|b| enc.decode(b).is_ok()));
+    let bytes = match kept {
+        Some(enc) => enc.encode(
+            args.content
+                .strip_prefix('\u{FEFF}')
+                .unwrap_or(&args.content),
+        ),
+        None => args.content.as_bytes().to_vec(),
+    };
     ctx.record_change(&path, original);
-    atomic_write(&path, args.content.as_bytes())
+    durable::replace(&path, &bytes)
         .map_err(|e| ToolError::failed(io_message(shown, "write", &e)))?;
     let lines = args.content.lines().count();
     let verb = if existed { "Replaced" } else { "Created" };
     let unit = if lines == 1 { "line" } else { "lines" };
-    Ok(format!("{verb} {shown} ({lines} {unit} written)"))
+    let note = kept.map_or(String::new(), |enc| {
+        format!(", kept its {} encoding", enc.label())
+    });
+    Ok(format!("{verb} {shown} ({lines} {unit} written{note})"))
 }
 
 /// Lines of a preview shown in an approval prompt.
@@ -148,59 +166,12 @@ fn io_message(shown: &str, verb: &str, e: &std::io::Error) -> String {
     }
 }
 
-/// Replaces `path`'s content with `bytes` so readers see the old file or the new one, never a
-/// mix: temp file beside the target, write, fsync, rename. An existing file keeps its mode; a
-/// new file gets 0o666 less the umask, as `open(2)` would give it. A symlink is followed, so
-/// the link stays and the file it points at changes.
-pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let target = follow_symlink(path);
-    let mode = match std::fs::metadata(&target) {
-        Ok(meta) => Some(meta.permissions()),
-        Err(e) if e.kind() == ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".corecoder-")
-        .suffix(".tmp")
-        .permissions(mode.clone().unwrap_or(Permissions::from_mode(0o666)))
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if let Some(mode) = mode {
-        // The umask may have narrowed the mode at creation; put the original bits back exactly.
-        tmp.as_file().set_permissions(mode)?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(&target).map_err(|e| e.error)?;
-    // Make the rename itself durable; a failure here does not undo the write, so ignore it.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// The file a symlink finally names (even a dangling one), or `path` itself.
-fn follow_symlink(path: &Path) -> PathBuf {
-    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    if !is_link {
-        return path.to_path_buf();
-    }
-    std::fs::canonicalize(path).unwrap_or_else(|_| {
-        // Dangling link: write where it points, relative to the link's directory.
-        match std::fs::read_link(path) {
-            Ok(dest) if dest.is_absolute() => dest,
-            Ok(dest) => path.parent().map_or(dest.clone(), |p| p.join(&dest)),
-            Err(_) => path.to_path_buf(),
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::Permissions;
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
     use std::sync::Arc;
 
     fn ctx(dir: &Path) -> ToolContext {
@@ -215,6 +186,45 @@ mod tests {
 
     fn mode(path: &Path) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[tokio::test]
+    async fn write_file_keeps_a_utf16_files_encoding_and_bom() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let path = dir.path().join("notes.txt");
+        std::fs::write(&path, Encoding::Utf16Be.encode("alt\r\n")).unwrap();
+        let out = write_file(&c, "notes.txt", "neu\r\n").await.unwrap();
+        assert_eq!(
+            out,
+            "Replaced notes.txt (1 line written, kept its UTF-16BE encoding)"
+        );
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            Encoding::Utf16Be.encode("neu\r\n")
+        );
+    }
+
+    #[tokio::test]
+    async fn write_file_and_edit_file_keep_hard_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        std::fs::write(dir.path().join("a.txt"), "old\n").unwrap();
+        std::fs::hard_link(dir.path().join("a.txt"), dir.path().join("b.txt")).unwrap();
+        write_file(&c, "a.txt", "new\n").await.unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("b.txt")).unwrap(),
+            "new\n"
+        );
+        let edit = json!({"file_path": "b.txt", "old_string": "new", "new_string": "newer"});
+        crate::tools::edit_file::EditFile
+            .run(edit, &c)
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+            "newer\n"
+        );
     }
 
     #[tokio::test]

@@ -18,3 +18,5 @@ mod repl;
 mod approvals;
 // Consent without a person: -p fails closed; flags, modes, the hard floor, secrets.
 mod headless;
+// Crashes mid-write and odd files through the binary.
+mod crash;

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use similar::TextDiff;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+use crate::tools::encoding::Encoding;
+
 /// Files larger than this get no fuzzy suggestion (the whitespace-insensitive one still runs).
 const FUZZY_UP_TO: usize = 4 << 20;
 const MIN_SIMILARITY: f32 = 0.5;
@@ -16,44 +17,33 @@ const MIN_SIMILARITY: f32 = 0.5;
 #[derive(Debug, PartialEq)]
 pub struct TextFile {
     pub text: String,
-    pub bom: bool,
+    pub encoding: Encoding,
     pub crlf: bool,
 }
 
 impl TextFile {
-    /// Refuses binary data (a NUL byte in the first 8 KiB) and invalid UTF-8 with the reason.
-    /// Only a file whose every line ends in CRLF counts as CRLF; mixed files stay as they are.
+    /// Refuses binary data (a NUL in the first 8 KiB) and text that is neither UTF-8 nor
+    /// UTF-16 with a BOM, with the reason. Only a file whose every line ends in CRLF counts as
+    /// CRLF; mixed files stay as they are.
     pub fn decode(bytes: &[u8]) -> Result<TextFile, &'static str> {
-        let (bom, body) = match bytes.strip_prefix(BOM) {
-            Some(rest) => (true, rest),
-            None => (false, bytes),
-        };
-        if body[..body.len().min(8192)].contains(&0) {
-            return Err("is a binary file");
-        }
-        let raw = std::str::from_utf8(body).map_err(|_| "is not valid UTF-8 text")?;
+        let encoding = Encoding::sniff(bytes);
+        let raw = encoding.decode(bytes)?;
         let crlf_count = raw.matches("\r\n").count();
         let crlf = crlf_count > 0 && crlf_count == raw.matches('\n').count();
-        let text = if crlf {
-            raw.replace("\r\n", "\n")
-        } else {
-            raw.to_string()
-        };
-        Ok(TextFile { text, bom, crlf })
+        let text = if crlf { raw.replace("\r\n", "\n") } else { raw };
+        Ok(TextFile {
+            text,
+            encoding,
+            crlf,
+        })
     }
 
     pub fn encode(&self, text: &str) -> Vec<u8> {
-        let body = if self.crlf {
-            text.replace('\n', "\r\n")
+        if self.crlf {
+            self.encoding.encode(&text.replace('\n', "\r\n"))
         } else {
-            text.to_string()
-        };
-        let mut out = Vec::with_capacity(body.len() + BOM.len());
-        if self.bom {
-            out.extend_from_slice(BOM);
+            self.encoding.encode(text)
         }
-        out.extend_from_slice(body.as_bytes());
-        out
     }
 }
 
@@ -267,11 +257,20 @@ mod tests {
             file,
             TextFile {
                 text: "one\ntwo\n".to_string(),
-                bom: true,
+                encoding: Encoding::Utf8Bom,
                 crlf: true
             }
         );
         assert_eq!(file.encode(&file.text), bytes.to_vec());
+    }
+
+    #[test]
+    fn decode_reads_utf16_with_a_bom_and_encode_writes_it_back_the_same_way() {
+        let bytes = Encoding::Utf16Be.encode("one\r\ntwo\r\n");
+        let file = TextFile::decode(&bytes).unwrap();
+        assert_eq!((file.text.as_str(), file.crlf), ("one\ntwo\n", true));
+        assert_eq!(file.encoding, Encoding::Utf16Be);
+        assert_eq!(file.encode(&file.text), bytes);
     }
 
     #[test]
