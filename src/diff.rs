@@ -35,7 +35,7 @@ pub fn session_diff(
             .as_deref()
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
-        let after = std::fs::read(path).ok();
+        let after = crate::durable::read_regular(path).ok();
         let after = after
             .as_deref()
             .map(String::from_utf8_lossy)

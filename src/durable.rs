@@ -188,6 +188,28 @@ fn rewrite_in_place(target: &Path, bytes: &[u8], old_len: u64) -> std::io::Resul
     file.sync_all()
 }
 
+/// The whole content of a regular file. A FIFO, socket or device is refused at once
+/// (`ErrorKind::InvalidInput`) instead of blocking until someone writes to it: the file is
+/// opened non-blocking and checked before a byte is read.
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device); it is not read, as that could \
+             block forever",
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// The file a symlink finally names (even a dangling one), or `path` itself.
 fn follow_symlink(path: &Path) -> PathBuf {
     let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());

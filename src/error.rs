@@ -10,6 +10,9 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const ROUND_LIMIT: u8 = 3;
     pub const INTERRUPTED: u8 = 130;
+    /// 128 + the signal's number, as a shell reports a process the signal ended.
+    pub const HANGUP: u8 = 129;
+    pub const TERMINATED: u8 = 143;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +31,10 @@ pub enum Error {
     RoundLimit(usize),
     #[error("interrupted")]
     Interrupted,
+    /// SIGTERM or SIGHUP (`kill`, a CI timeout, a closed terminal): the turn is stopped and
+    /// the session saved, as for Ctrl-C.
+    #[error("stopped by {0}")]
+    Signal(&'static str),
 }
 
 impl Error {
@@ -36,6 +43,8 @@ impl Error {
             Error::Usage(_) => exit::USAGE,
             Error::RoundLimit(_) => exit::ROUND_LIMIT,
             Error::Interrupted => exit::INTERRUPTED,
+            Error::Signal("SIGHUP") => exit::HANGUP,
+            Error::Signal(_) => exit::TERMINATED,
             Error::Config(_) | Error::Llm(_) | Error::Io(_) | Error::Session(_) => exit::ERROR,
         }
     }

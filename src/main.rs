@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
@@ -48,16 +48,46 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match run(&cli, color, &runtime) {
+    let code = match run(&cli, color, &runtime) {
         Ok(()) => ExitCode::from(exit::OK),
-        Err(Error::Interrupted) => {
-            render::notice(color, "Interrupted");
-            ExitCode::from(exit::INTERRUPTED)
+        Err(e @ (Error::Interrupted | Error::Signal(_))) => {
+            render::notice(color, &capitalized(&e.to_string()));
+            ExitCode::from(e.exit_code())
         }
         Err(e) => {
             render::error(color, &e.to_string());
             ExitCode::from(e.exit_code())
         }
+    };
+    // A tool stopped mid-call may still hold a blocking thread (a read on a hung file system):
+    // dropping the runtime would wait for it forever, so the wait is bounded.
+    runtime.shutdown_timeout(Duration::from_millis(250));
+    code
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or(String::new(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// Resolves when the person or the system asks the run to stop: Ctrl-C (SIGINT), SIGTERM or
+/// SIGHUP. Only one-shot runs listen for the last two; in the REPL their default action ends
+/// the process (listening would make an idle prompt ignore them).
+async fn stop_requested() -> Error {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return Error::Interrupted;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => Error::Interrupted,
+        _ = term.recv() => Error::Signal("SIGTERM"),
+        _ = hup.recv() => Error::Signal("SIGHUP"),
     }
 }
 
@@ -205,7 +235,7 @@ fn one_shot(
     let outcome = runtime.block_on(async {
         tokio::select! {
             outcome = session.agent.run_turn(prompt) => outcome.map_err(Error::from),
-            _ = tokio::signal::ctrl_c() => Err(Error::Interrupted),
+            stop = stop_requested() => Err(stop),
         }
     });
     session.autosave();
@@ -229,7 +259,7 @@ fn one_shot(
             (e.to_string(), "round_limit", rounds, Some(e))
         }
         Err(e) => {
-            let subtype = if matches!(e, Error::Interrupted) {
+            let subtype = if matches!(e, Error::Interrupted | Error::Signal(_)) {
                 "interrupted"
             } else {
                 "error"

@@ -60,7 +60,7 @@ impl Tool for EditFile {
     /// The diff the edit would make; `None` when it would fail (the run says why).
     async fn preview(&self, args: &Value, ctx: &ToolContext) -> Option<String> {
         let args: Args = parse_args(args.clone()).ok()?;
-        let bytes = std::fs::read(ctx.resolve(&args.file_path)).ok()?;
+        let bytes = crate::durable::read_regular(&ctx.resolve(&args.file_path)).ok()?;
         let shown = &args.file_path;
         let all = args.replace_all;
         let done = edit_bytes(shown, &bytes, &args.old_string, &args.new_string, all).ok()?;
@@ -106,7 +106,7 @@ fn edit(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
             "{shown} is a directory; give the path of a file"
         )));
     }
-    let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
+    let bytes = crate::durable::read_regular(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => ToolError::failed(format!(
             "{shown} not found; use write_file to create a new file"
         )),

@@ -52,7 +52,7 @@ impl Tool for WriteFile {
     async fn preview(&self, args: &Value, ctx: &ToolContext) -> Option<String> {
         let args: Args = parse_args(args.clone()).ok()?;
         let path = ctx.resolve(&args.file_path);
-        match std::fs::read(&path) {
+        match durable::read_regular(&path) {
             Ok(bytes) => {
                 let before = match Encoding::sniff(&bytes).decode(&bytes) {
                     Ok(text) => text,
@@ -89,7 +89,7 @@ fn write(args: &Args, ctx: &ToolContext) -> Result<String, ToolError> {
             "{shown} is a directory; give the path of a file inside it"
         )));
     }
-    let original = match std::fs::read(&path) {
+    let original = match durable::read_regular(&path) {
         Ok(bytes) => Some(bytes),
         // A parent that is a file shows up as "not a directory"; create_dir_all explains it.
         Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => None,
@@ -170,6 +170,7 @@ fn io_message(shown: &str, verb: &str, e: &std::io::Error) -> String {
 mod tests {
     use super::*;
     use std::fs::Permissions;
+    use std::os::unix::ffi::OsStringExt;
     use std::os::unix::fs::PermissionsExt;
     use std::path::Path;
     use std::sync::Arc;
@@ -224,6 +225,30 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
             "newer\n"
+        );
+    }
+
+    #[tokio::test]
+    async fn write_file_and_edit_file_refuse_a_fifo_at_once_instead_of_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = ctx(dir.path());
+        let fifo = std::ffi::CString::new(dir.path().join("pipe").into_os_string().into_vec());
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file system entry.
+        assert_eq!(unsafe { libc::mkfifo(fifo.unwrap().as_ptr(), 0o600) }, 0);
+        let edit = json!({"file_path": "pipe", "old_string": "a", "new_string": "b"});
+        let limit = std::time::Duration::from_secs(10);
+        let write = tokio::time::timeout(limit, write_file(&c, "pipe", "x")).await;
+        let edited = crate::tools::edit_file::EditFile.run(edit, &c);
+        let edited = tokio::time::timeout(limit, edited).await;
+        for result in [write, edited] {
+            let err = result.expect("no hang").unwrap_err();
+            assert!(err.to_string().contains("not a regular file"), "{err}");
+        }
+        assert!(
+            WriteFile
+                .preview(&json!({"file_path": "pipe", "content": "x"}), &c)
+                .await
+                .is_some()
         );
     }
 

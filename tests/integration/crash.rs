@@ -99,3 +99,65 @@ async fn kill_9_during_an_edit_leaves_no_stray_file_and_no_partial_target() {
         "only {caught} of {attempts} runs were caught mid-write"
     );
 }
+
+#[tokio::test]
+async fn sigterm_during_a_tool_stops_the_run_saves_the_session_and_kills_the_tool() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = MockServer::start(vec![Script::Sse(sse_tools(&[(
+        "c1",
+        "bash",
+        json!({"command": "echo $$ > shell.pid; sleep 60"}),
+    )]))])
+    .await;
+    let mut child = command(
+        dir.path(),
+        &[("OPENAI_BASE_URL", &server.url)],
+        &["-p", "wait", "--allow", "bash"],
+    )
+    .spawn()
+    .expect("spawn");
+    let pid_file = dir.path().join("shell.pid");
+    let mut group = None;
+    for _ in 0..500 {
+        group = std::fs::read_to_string(&pid_file)
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok());
+        if group.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let group = group.expect("the command started");
+    let pid = child.id().expect("pid") as i32;
+    let asked = Instant::now();
+    // SAFETY: signalling our own child process.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits promptly")
+        .expect("status");
+    let took = asked.elapsed();
+    assert_eq!(status.code(), Some(143), "exit code 128 + SIGTERM");
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        use tokio::io::AsyncReadExt;
+        let _ = err.read_to_string(&mut stderr).await;
+    }
+    assert!(stderr.contains("Stopped by SIGTERM"), "{stderr}");
+    // Killed processes stay visible as zombies until init reaps them: allow it a moment.
+    let mut alive = true;
+    for _ in 0..100 {
+        // SAFETY: probing a process group with signal 0 sends nothing.
+        alive = unsafe { libc::kill(-group, 0) } == 0;
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(!alive, "the tool's process group outlived corecoder");
+    let sessions = std::fs::read_dir(dir.path().join(".corecoder/sessions"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(sessions, 1, "the session was saved");
+    assert!(took < Duration::from_secs(10));
+}
