@@ -1,0 +1,50 @@
+//! The gate on its held-out corpus (`tests/data/commands/heldout/`, written blind and never
+//! tuned on; see its README). Prints the missed rate per class and the false-block rate, never
+//! the commands themselves: looking at the misses one by one would be tuning on them.
+
+use super::*;
+
+const DANGEROUS: &str = include_str!("../../../tests/data/commands/heldout/dangerous.txt");
+const BENIGN: &str = include_str!("../../../tests/data/commands/heldout/benign.txt");
+
+/// Measured when the corpus was added (2026-12-01, before any gate change): missed 211/371
+/// (56.9 %), false blocks 0/341. The test fails if the gate gets worse than that;
+/// the test fails if the gate gets worse than this (issue 10's goal: ≤ 5 % and ≤ 1 %).
+const MAX_MISSED_PERCENT: f64 = 57.0;
+const MAX_FALSE_PERCENT: f64 = 1.0;
+
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+fn blocked(command: &str) -> bool {
+    matches!(check(command), Verdict::Blocked(_))
+}
+
+#[test]
+#[allow(clippy::print_stdout)]
+fn held_out_corpus_rates_do_not_get_worse() {
+    let mut classes: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    for (class, cmd) in lines(DANGEROUS).filter_map(|l| l.split_once('\t')) {
+        let entry = classes.entry(class).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(!blocked(cmd));
+    }
+    let total: usize = classes.values().map(|c| c.0).sum();
+    let missed: usize = classes.values().map(|c| c.1).sum();
+    let benign: Vec<&str> = lines(BENIGN).collect();
+    let false_blocks = benign.iter().filter(|cmd| blocked(cmd)).count();
+    assert!(total >= 300 && benign.len() >= 300, "held-out corpus too small");
+    for (class, (n, miss)) in &classes {
+        println!("held-out {class:<14} missed {miss:>3}/{n:<3}");
+    }
+    let missed_rate = 100.0 * missed as f64 / total as f64;
+    let false_rate = 100.0 * false_blocks as f64 / benign.len() as f64;
+    println!(
+        "held-out: missed {missed}/{total} ({missed_rate:.1}%), false blocks {false_blocks}/{} \
+         ({false_rate:.1}%)",
+        benign.len()
+    );
+    assert!(missed_rate <= MAX_MISSED_PERCENT, "missed {missed_rate:.1}%");
+    assert!(false_rate <= MAX_FALSE_PERCENT, "false blocks {false_rate:.1}%");
+}
