@@ -8,8 +8,8 @@ const DANGEROUS: &str = include_str!("../../../tests/data/commands/heldout/dange
 const BENIGN: &str = include_str!("../../../tests/data/commands/heldout/benign.txt");
 
 /// Measured when the corpus was added (2026-12-01, before any gate change): missed 211/371
-/// (56.9 %), false blocks 0/341. The test fails if the gate gets worse than that;
-/// the test fails if the gate gets worse than this (issue 10's goal: ≤ 5 % and ≤ 1 %).
+/// (56.9 %), false blocks 0/341. The test fails if the gate gets worse than that (issue 10's
+/// goal: ≤ 5 % and ≤ 1 %).
 const MAX_MISSED_PERCENT: f64 = 57.0;
 const MAX_FALSE_PERCENT: f64 = 1.0;
 
