@@ -8,6 +8,8 @@
 //! a named session survives a power loss; the per-round autosave does not, because two fsyncs
 //! a round cost more than the rest of a round (benchmarked: ~7 ms of a ~10 ms round on disk).
 //!
+//! `-c` learns each file's directory from its header alone (`head.rs`), never the whole file.
+//!
 //! This file deliberately does not decide *when* to save (the agent loop and the REPL do), does
 //! not know where the directory is (the binary passes `~/.corecoder/sessions`) and does not
 //! print: listing returns data and `render` shows it.
@@ -21,6 +23,7 @@ use std::time::SystemTime;
 use crate::message::Message;
 
 mod format;
+mod head;
 mod id;
 
 pub use id::{MAX_ID_LEN, new_id, sanitize_id};
@@ -178,9 +181,10 @@ impl SessionStore {
     }
 
     /// The newest session that ran in `cwd` (for `-c/--continue`); `None` when there is none
-    /// or no directory yet. Files that are not sessions are passed over while searching, but
-    /// if the newest match cannot be loaded that is the error: silently resuming an older
-    /// conversation would surprise more than a message naming the broken file.
+    /// or no directory yet. Only each file's header is read, never a whole file. Files that
+    /// are not sessions are passed over while searching, but if the newest match cannot be
+    /// loaded that is the error: silently resuming an older conversation would surprise more
+    /// than a message naming the broken file.
     pub fn latest_for_dir(&self, cwd: &Path) -> Result<Option<Session>, SessionError> {
         let candidates = self.candidates().map_err(|source| SessionError::List {
             dir: self.root.clone(),
@@ -188,7 +192,7 @@ impl SessionStore {
         })?;
         for (path, id) in candidates {
             // `Path` equality compares components, so `/a/` matches `/a`.
-            let same_dir = read_summary(&path, id.clone())
+            let same_dir = read_summary(&path, id.clone(), head::Want::Header)
                 .is_some_and(|s| s.cwd.is_some_and(|stored| stored == cwd));
             if same_dir {
                 return self.load(&id).map(Some);
@@ -197,13 +201,14 @@ impl SessionStore {
         Ok(None)
     }
 
-    /// Up to `limit` sessions, newest first. A file that cannot be read or parsed is left out
-    /// rather than hiding every other session behind one bad file.
+    /// Up to `limit` sessions, newest first, each read up to its first prompt only. A file
+    /// that does not start as a session is left out rather than hiding every other session
+    /// behind one bad file.
     pub fn list(&self, limit: usize) -> Vec<SessionSummary> {
         let candidates = self.candidates().unwrap_or_default();
         candidates
             .into_iter()
-            .filter_map(|(path, id)| read_summary(&path, id))
+            .filter_map(|(path, id)| read_summary(&path, id, head::Want::Preview))
             .take(limit)
             .collect()
     }
@@ -286,8 +291,9 @@ fn atomic_write(
     }
     Ok(())
 }
-fn read_summary(path: &Path, id: String) -> Option<SessionSummary> {
-    format::summary(id, &fs::read(path).ok()?)
+/// A listing row from the start of the file at `path` (see `head.rs`).
+fn read_summary(path: &Path, id: String, want: head::Want) -> Option<SessionSummary> {
+    head::summary(id, fs::File::open(path).ok()?, want)
 }
 
 #[cfg(test)]

@@ -236,3 +236,33 @@ fn latest_for_dir_picks_the_newest_session_of_that_directory() {
     assert_eq!(found.id, "a-new");
     assert_eq!(store.latest_for_dir(Path::new("/c")).unwrap(), None);
 }
+
+#[test]
+fn latest_for_dir_goes_by_headers_and_a_corrupt_newest_is_the_error() {
+    let (_tmp, store) = store();
+    save_at(&store, &session("mine", "/a", "1"), 1);
+    let touch = |name: &str, secs: u64| {
+        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+        let file = fs::File::options()
+            .write(true)
+            .open(store.root().join(name))
+            .unwrap();
+        file.set_modified(when).unwrap();
+    };
+    // Newer, of another directory, and not JSON after its header: never read that far.
+    let other = b"{\"id\": \"other\", \"model\": \"m\", \"cwd\": \"/b\", \"messages\": [\xff\0";
+    put(&store, "other.json", other);
+    touch("other.json", 2);
+    let found = store.latest_for_dir(Path::new("/a")).unwrap().unwrap();
+    assert_eq!(found.id, "mine");
+    // The newest of this directory is broken after its header: resuming names it rather than
+    // silently falling back to an older conversation.
+    put(
+        &store,
+        "broken.json",
+        b"{\"model\": \"m\", \"cwd\": \"/a\", \"messages\": [{\"role\": ",
+    );
+    touch("broken.json", 3);
+    let err = store.latest_for_dir(Path::new("/a")).unwrap_err();
+    assert!(matches!(err, SessionError::Corrupt { .. }), "{err:?}");
+}

@@ -12,6 +12,8 @@ mod agent;
 mod binary;
 // One-shot output formats, exit codes and sessions through the binary.
 mod oneshot;
+// Sessions through the binary: -c reads only headers.
+mod sessions;
 // The interactive REPL in a real pseudo-terminal (tmux).
 mod repl;
 // Approval prompts in a real terminal: answers, previews, rules, modes, sub-agents.
