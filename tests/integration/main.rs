@@ -12,7 +12,7 @@ mod agent;
 mod binary;
 // One-shot output formats, exit codes and sessions through the binary.
 mod oneshot;
-// Sessions through the binary: -c reads only headers.
+// Sessions between processes: concurrent resumes fork, kill -9 frees, -c reads headers only.
 mod sessions;
 // The interactive REPL in a real pseudo-terminal (tmux).
 mod repl;
