@@ -8,22 +8,35 @@
 //! a named session survives a power loss; the per-round autosave does not, because two fsyncs
 //! a round cost more than the rest of a round (benchmarked: ~7 ms of a ~10 ms round on disk).
 //!
+//! Only one process saves to a session file: each live session is claimed with an advisory
+//! lock (`claim.rs`) that dies with its process, and a process resuming a session that another
+//! live process holds forks it, a new id with the history copied, instead of overwriting it.
+//! `-c` learns each file's directory from its header alone (`head.rs`), never the whole file.
+//!
 //! This file deliberately does not decide *when* to save (the agent loop and the REPL do), does
 //! not know where the directory is (the binary passes `~/.corecoder/sessions`) and does not
 //! print: listing returns data and `render` shows it.
 
 use std::fs::{self, DirBuilder};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::message::Message;
+use atomic::{Durability, atomic_write};
 
+mod atomic;
+mod claim;
 mod format;
+mod head;
 mod id;
 
+pub use claim::{Busy, Claim};
 pub use id::{MAX_ID_LEN, new_id, sanitize_id};
+
+/// How many fresh ids to try before giving up; one collides once in billions of sessions.
+const NEW_ID_ATTEMPTS: usize = 16;
 
 /// Why a session could not be saved or resumed; each names the id or file involved.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +62,25 @@ pub enum SessionError {
         dir: PathBuf,
         source: std::io::Error,
     },
+    #[error("session {id:?} is open in another corecoder process{}",
+        busy.pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    InUse { id: String, busy: Busy },
+    #[error("cannot lock session {id:?} in {}: {source}", dir.display())]
+    Lock {
+        id: String,
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A session resumed by [`SessionStore::open`], with this process's claim on it.
+#[derive(Debug)]
+pub struct Opened {
+    pub session: Session,
+    pub claim: Claim,
+    /// When another live process holds the session asked for: its id and owner (the error
+    /// that says so). `session` is then a copy under the new id `claim` holds, already saved.
+    pub forked_from: Option<SessionError>,
 }
 
 /// One conversation as the agent resumes it. Plain data: `/save name` changes `id` (see
@@ -127,21 +159,34 @@ impl SessionStore {
         };
         let bytes = format::encode(session, crate::clock::LocalTime::now().saved_at())
             .map_err(|e| write_err(e.into()))?;
-        // Conversations can hold pasted secrets: a new directory is private to the user.
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.root)
-            .map_err(write_err)?;
+        self.create_root().map_err(write_err)?;
         atomic_write(&self.root, &path, &bytes, durability).map_err(write_err)?;
         Ok(path)
     }
 
-    /// `/save name`: sanitises `raw_name`, saves the session under it, and removes the file
-    /// under the old id so `/sessions` shows the conversation once. On error the session keeps
-    /// its old id.
-    pub fn save_as(&self, session: &mut Session, raw_name: &str) -> Result<PathBuf, SessionError> {
+    /// Conversations can hold pasted secrets: a new directory is private to the user.
+    fn create_root(&self) -> std::io::Result<()> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+    }
+
+    /// `/save name`: sanitises `raw_name`, claims it, saves the session under it, and removes
+    /// the file under the old id so `/sessions` shows the conversation once; `claim` then holds
+    /// the new name and the old one is released. A name another live process holds is
+    /// refused (`InUse`). On error the session and `claim` keep their old id.
+    pub fn save_as(
+        &self,
+        session: &mut Session,
+        claim: &mut Claim,
+        raw_name: &str,
+    ) -> Result<PathBuf, SessionError> {
         let name = sanitize_id(raw_name).ok_or_else(|| SessionError::InvalidId(raw_name.into()))?;
+        if name == session.id {
+            return self.save(session);
+        }
+        let named = self.claim(&name)?;
         let old = std::mem::replace(&mut session.id, name);
         let path = match self.save(session) {
             Ok(path) => path,
@@ -150,13 +195,83 @@ impl SessionStore {
                 return Err(e);
             }
         };
-        if old != session.id
-            && let Ok(old_path) = self.path_for(&old)
-        {
+        if let Ok(old_path) = self.path_for(&old) {
             // The named copy is safely on disk; a stale autosave left behind is harmless.
             let _ = fs::remove_file(old_path);
         }
+        *claim = named;
         Ok(path)
+    }
+
+    /// Claims `id` (already sanitised) for this process until the claim is dropped; `InUse`
+    /// when another live corecoder holds it. Creates the directory.
+    pub fn claim(&self, id: &str) -> Result<Claim, SessionError> {
+        self.path_for(id)?;
+        let lock_err = |source| SessionError::Lock {
+            id: id.into(),
+            dir: self.root.clone(),
+            source,
+        };
+        self.create_root().map_err(lock_err)?;
+        match claim::acquire(&self.root, id).map_err(lock_err)? {
+            Ok(claim) => Ok(claim),
+            Err(busy) => Err(SessionError::InUse {
+                id: id.into(),
+                busy,
+            }),
+        }
+    }
+
+    /// A new session id, claimed, that no file and no live process uses yet.
+    pub fn claim_new(&self) -> Result<Claim, SessionError> {
+        self.claim_unused(new_id)
+    }
+
+    /// The first id from `next_id` that is neither claimed nor saved, claimed. Claiming before
+    /// looking for the file closes the race with a process that picks the same id.
+    fn claim_unused(&self, mut next_id: impl FnMut() -> String) -> Result<Claim, SessionError> {
+        let mut last = String::new();
+        for _ in 0..NEW_ID_ATTEMPTS {
+            last = next_id();
+            match self.claim(&last) {
+                Ok(claim) if !self.path_for(&last)?.exists() => return Ok(claim),
+                Ok(_) | Err(SessionError::InUse { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Err(SessionError::Lock {
+            id: last,
+            dir: self.root.clone(),
+            source: std::io::Error::other("every new session id tried was taken"),
+        })
+    }
+
+    /// Resumes the session `raw_id` names (`-r`, `-c`), claimed by this process. When another
+    /// live process holds it, the history is copied to a new id, saved at once, and that copy
+    /// is resumed instead (`forked_from` says so): two processes never write one file. The
+    /// claim comes before the read, so an owner that saves and exits in between is not lost.
+    pub fn open(&self, raw_id: &str) -> Result<Opened, SessionError> {
+        let id = sanitize_id(raw_id).ok_or_else(|| SessionError::InvalidId(raw_id.into()))?;
+        match self.claim(&id) {
+            Ok(claim) => Ok(Opened {
+                session: self.load(&id)?,
+                claim,
+                forked_from: None,
+            }),
+            Err(busy @ SessionError::InUse { .. }) => {
+                // The owner replaces the file by rename, so this is one of its complete saves.
+                let mut session = self.load(&id)?;
+                let claim = self.claim_new()?;
+                session.id = claim.id().to_string();
+                self.autosave(&session)?;
+                Ok(Opened {
+                    session,
+                    claim,
+                    forked_from: Some(busy),
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Loads the session `raw_id` names, after sanitising it as CoreCoder does (so
@@ -177,33 +292,35 @@ impl SessionStore {
         format::decode(id, &bytes).map_err(|reason| SessionError::Corrupt { path, reason })
     }
 
-    /// The newest session that ran in `cwd` (for `-c/--continue`); `None` when there is none
-    /// or no directory yet. Files that are not sessions are passed over while searching, but
-    /// if the newest match cannot be loaded that is the error: silently resuming an older
+    /// The id of the newest session that ran in `cwd` (for `-c/--continue`, which then
+    /// [`open`](Self::open)s it); `None` when there is none or no directory yet. Only each
+    /// file's header is read, never a whole file. Files that are not sessions are passed over;
+    /// if the newest match cannot be loaded, `open` says so: silently resuming an older
     /// conversation would surprise more than a message naming the broken file.
-    pub fn latest_for_dir(&self, cwd: &Path) -> Result<Option<Session>, SessionError> {
+    pub fn latest_for_dir(&self, cwd: &Path) -> Result<Option<String>, SessionError> {
         let candidates = self.candidates().map_err(|source| SessionError::List {
             dir: self.root.clone(),
             source,
         })?;
         for (path, id) in candidates {
             // `Path` equality compares components, so `/a/` matches `/a`.
-            let same_dir = read_summary(&path, id.clone())
+            let same_dir = read_summary(&path, id.clone(), head::Want::Header)
                 .is_some_and(|s| s.cwd.is_some_and(|stored| stored == cwd));
             if same_dir {
-                return self.load(&id).map(Some);
+                return Ok(Some(id));
             }
         }
         Ok(None)
     }
 
-    /// Up to `limit` sessions, newest first. A file that cannot be read or parsed is left out
-    /// rather than hiding every other session behind one bad file.
+    /// Up to `limit` sessions, newest first, each read up to its first prompt only. A file
+    /// that does not start as a session is left out rather than hiding every other session
+    /// behind one bad file.
     pub fn list(&self, limit: usize) -> Vec<SessionSummary> {
         let candidates = self.candidates().unwrap_or_default();
         candidates
             .into_iter()
-            .filter_map(|(path, id)| read_summary(&path, id))
+            .filter_map(|(path, id)| read_summary(&path, id, head::Want::Preview))
             .take(limit)
             .collect()
     }
@@ -252,42 +369,9 @@ impl SessionStore {
         Ok(found.into_iter().map(|(_, id, path)| (path, id)).collect())
     }
 }
-/// Whether a save waits for the disk.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Durability {
-    /// Atomic against a crash of this process: readers see the old file or the new one.
-    Atomic,
-    /// Also on the disk before returning (file and directory fsynced), so it survives a power
-    /// loss.
-    Synced,
-}
-
-/// Temp file beside the target, write, (fsync,) rename: readers and a crash see the old file
-/// or the new one. The rename replaces a symlink rather than writing through it.
-fn atomic_write(
-    dir: &Path,
-    path: &Path,
-    bytes: &[u8],
-    durability: Durability,
-) -> std::io::Result<()> {
-    let synced = durability == Durability::Synced;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".session-")
-        .suffix(".tmp")
-        .tempfile_in(dir)?;
-    tmp.write_all(bytes)?;
-    if synced {
-        tmp.as_file().sync_all()?;
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    // Make the rename itself durable; failing here does not undo the write, so ignore it.
-    if synced && let Ok(d) = fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-fn read_summary(path: &Path, id: String) -> Option<SessionSummary> {
-    format::summary(id, &fs::read(path).ok()?)
+/// A listing row from the start of the file at `path` (see `head.rs`).
+fn read_summary(path: &Path, id: String, want: head::Want) -> Option<SessionSummary> {
+    head::summary(id, fs::File::open(path).ok()?, want)
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! Owns the state that outlives one agent value: the tool context (working directory, changed
 //! files), the token totals, and the session's id, so `/model` can rebuild the agent without
 //! losing any of it. Autosave runs after every round through the agent's round hook, so a crash
-//! or `kill -9` loses at most the round in flight. Printing goes through `render`.
+//! or `kill -9` loses at most the round in flight. The session file is claimed for the life of
+//! the run (see `session.rs`): a session another live corecoder holds is resumed as a copy,
+//! with a notice. Printing goes through `render`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +19,7 @@ use crate::llm::usage::UsageTotals;
 use crate::message::Message;
 use crate::policy::Mode;
 use crate::render;
-use crate::session::{Session, SessionStore};
+use crate::session::{Claim, Opened, Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
 
@@ -56,6 +58,8 @@ pub struct SessionRun {
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
     meta: Arc<Mutex<Session>>,
+    /// This process's ownership of the file `meta` names; replaced whenever the id changes.
+    claim: Claim,
 }
 
 impl SessionRun {
@@ -71,11 +75,11 @@ impl SessionRun {
             color,
             dispatcher,
         } = start;
-        let resumed = match &resume {
+        let id = match &resume {
             Resume::Fresh => None,
-            Resume::Id(id) => Some(store.load(id)?),
+            Resume::Id(id) => Some(id.clone()),
             Resume::Latest => match store.latest_for_dir(&cwd)? {
-                Some(s) => Some(s),
+                Some(id) => Some(id),
                 None => {
                     return Err(Error::Usage(format!(
                         "no saved session for {}",
@@ -84,7 +88,30 @@ impl SessionRun {
                 }
             },
         };
-        let mut meta = Session::new(config.model.clone(), Some(cwd.clone()));
+        let (resumed, claim) = match id {
+            None => (None, store.claim_new()?),
+            Some(id) => {
+                let Opened {
+                    session,
+                    claim,
+                    forked_from,
+                } = store.open(&id)?;
+                // On stderr in every output format, as the other start-up notices; the stream's
+                // `init` and `result` carry the copy's id.
+                if let Some(busy) = forked_from {
+                    let copy = claim.id();
+                    render::notice(
+                        color,
+                        &format!("{busy}: continuing in a copy of it, {copy}."),
+                    );
+                }
+                (Some(session), claim)
+            }
+        };
+        let mut meta = Session {
+            id: claim.id().to_string(),
+            ..Session::new(config.model.clone(), Some(cwd.clone()))
+        };
         let mut messages = Vec::new();
         if let Some(mut saved) = resumed {
             if !model_flag {
@@ -117,6 +144,7 @@ impl SessionRun {
             dispatcher,
             store,
             meta,
+            claim,
         };
         run.agent.set_messages(messages);
         Ok(run)
@@ -157,12 +185,19 @@ impl SessionRun {
         let color = self.color;
         match cmd {
             SlashCommand::Help => render::plain(&slash::help()),
-            SlashCommand::Reset => {
-                self.agent.set_messages(Vec::new());
-                let fresh = Session::new(self.config.model.clone(), self.ctx.cwd().into());
-                *self.meta.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
-                render::notice(color, "Conversation cleared; this is a new session.");
-            }
+            SlashCommand::Reset => match self.store.claim_new() {
+                Ok(claim) => {
+                    self.agent.set_messages(Vec::new());
+                    let fresh = Session {
+                        id: claim.id().to_string(),
+                        ..Session::new(self.config.model.clone(), self.ctx.cwd().into())
+                    };
+                    *self.meta.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+                    self.claim = claim;
+                    render::notice(color, "Conversation cleared; this is a new session.");
+                }
+                Err(e) => render::error(color, &format!("cannot start a new session: {e}")),
+            },
             SlashCommand::Model(None) => render::plain(&format!("Model: {}\n", self.config.model)),
             SlashCommand::Model(Some(name)) => self.switch_model(name),
             SlashCommand::Tokens => render::totals(&self.agent.usage(), &self.config.model),
@@ -293,7 +328,7 @@ impl SessionRun {
             ..meta.clone()
         };
         let saved = match &name {
-            Some(n) => self.store.save_as(&mut session, n),
+            Some(n) => self.store.save_as(&mut session, &mut self.claim, n),
             None => self.store.save(&session),
         };
         match saved {

@@ -4,20 +4,19 @@
 //! two-space indent, non-ASCII kept as is. Reading is lenient the way CoreCoder's own reader is
 //! (unknown keys ignored, `cwd` optional) and a little beyond it (content as a list of parts,
 //! tool arguments as an object), and says precisely what is wrong with a file it cannot use.
-//! This file does not touch the disk or know about ids: that is `session.rs` and `id.rs`.
+//! This file does not touch the disk or know about ids: that is `session.rs` and `id.rs`; a
+//! listing's header is read without the whole file by `head.rs`.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Session, SessionSummary};
+use super::Session;
 use crate::message::Message;
 
-/// How much of the first prompt a listing shows.
-const PREVIEW_CHARS: usize = 60;
-
-/// The file as written. Field order is CoreCoder's, with `cwd` before the long message list.
+/// The file as written. Field order is CoreCoder's, with `cwd` before the long message list:
+/// `head.rs` finds a session's directory by reading only what comes before `messages`.
 #[derive(Serialize)]
 struct FileOut<'a> {
     id: &'a str,
@@ -40,27 +39,6 @@ struct FileIn {
     messages: Vec<Value>,
 }
 
-/// What a listing needs; everything else in the file is skipped without being kept.
-#[derive(Deserialize)]
-struct Header {
-    #[serde(default)]
-    model: Option<String>,
-    #[serde(default)]
-    saved_at: Option<String>,
-    #[serde(default)]
-    cwd: Option<String>,
-    #[serde(default)]
-    messages: Vec<PreviewMessage>,
-}
-
-#[derive(Deserialize)]
-struct PreviewMessage {
-    #[serde(default)]
-    role: Option<String>,
-    #[serde(default)]
-    content: Option<Value>,
-}
-
 /// `session` as file bytes, stamped `saved_at`.
 pub(super) fn encode(session: &Session, saved_at: String) -> serde_json::Result<Vec<u8>> {
     let out = FileOut {
@@ -76,18 +54,6 @@ pub(super) fn encode(session: &Session, saved_at: String) -> serde_json::Result<
     let mut bytes = serde_json::to_vec_pretty(&out)?;
     bytes.push(b'\n');
     Ok(bytes)
-}
-
-/// A listing row for the file `id` names, or `None` when it is not a session file at all.
-pub(super) fn summary(id: String, bytes: &[u8]) -> Option<SessionSummary> {
-    let h: Header = serde_json::from_slice(bytes).ok()?;
-    Some(SessionSummary {
-        id,
-        model: h.model.unwrap_or_else(|| "?".into()),
-        saved_at: h.saved_at.unwrap_or_else(|| "?".into()),
-        cwd: h.cwd.map(PathBuf::from),
-        preview: preview(&h.messages),
-    })
 }
 
 /// Bytes of a session file → `Session`, or a sentence saying what is wrong with it.
@@ -145,7 +111,7 @@ fn message_from_value(mut v: Value) -> Result<Message, String> {
 }
 
 /// The text of a `content` value: a string, the `text` of a list of parts, or the JSON itself.
-fn content_text(content: &Value) -> String {
+pub(super) fn content_text(content: &Value) -> String {
     match content {
         Value::String(s) => s.clone(),
         Value::Array(parts) => parts
@@ -156,24 +122,6 @@ fn content_text(content: &Value) -> String {
         Value::Null => String::new(),
         other => other.to_string(),
     }
-}
-
-/// The first non-empty user prompt, whitespace collapsed to single spaces, cut with `…`.
-fn preview(messages: &[PreviewMessage]) -> String {
-    let first = messages.iter().find_map(|m| {
-        let text = content_text(m.content.as_ref()?);
-        (m.role.as_deref() == Some("user") && !text.trim().is_empty()).then_some(text)
-    });
-    let line = first
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    if line.chars().count() <= PREVIEW_CHARS {
-        return line;
-    }
-    let cut: String = line.chars().take(PREVIEW_CHARS - 1).collect();
-    format!("{}…", cut.trim_end())
 }
 
 /// CoreCoder's own output, for the compatibility tests here and in the store.
@@ -216,8 +164,6 @@ pub(super) const CORECODER_FILE: &str = r#"{
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
@@ -294,28 +240,5 @@ mod tests {
             let err = decode("c".into(), bytes).unwrap_err();
             assert!(err.contains(reason), "{err:?} lacks {reason:?}");
         }
-    }
-
-    #[test]
-    fn summary_shows_first_prompt_on_one_cut_line() {
-        let row = summary("cc".into(), CORECODER_FILE.as_bytes()).unwrap();
-        assert_eq!(row.saved_at, "2025-01-31 14:25:01");
-        assert_eq!(row.preview, "请帮我修复这个 bug");
-        let file = serde_json::json!({"cwd": "/a", "messages": [
-            {"role": "assistant", "content": "not this"},
-            {"role": "user", "content": "  \n "},
-            {"role": "user", "content": format!("  first\n\tline {}", "word ".repeat(30))},
-        ]});
-        let row = summary("x".into(), file.to_string().as_bytes()).unwrap();
-        assert_eq!((row.model.as_str(), row.saved_at.as_str()), ("?", "?"));
-        assert_eq!(row.cwd.as_deref(), Some(Path::new("/a")));
-        assert!(
-            row.preview.starts_with("first line word word"),
-            "{}",
-            row.preview
-        );
-        assert!(row.preview.ends_with("wor…"), "{}", row.preview);
-        assert_eq!(row.preview.chars().count(), PREVIEW_CHARS);
-        assert!(summary("x".into(), b"[1]").is_none());
     }
 }

@@ -182,17 +182,29 @@ fn ids_cannot_reach_outside_the_sessions_folder() {
 fn save_as_renames_and_later_autosaves_follow() {
     let (_tmp, store) = store();
     let mut s = session("session_20250101_000000_00000000", "/p", "x");
+    let mut claim = store.claim(&s.id).unwrap();
     store.save(&s).unwrap();
-    let path = store.save_as(&mut s, "../Research Notes!").unwrap();
-    assert_eq!(s.id, "Research-Notes");
+    let path = store
+        .save_as(&mut s, &mut claim, "../Research Notes!")
+        .unwrap();
+    assert_eq!(
+        (s.id.as_str(), claim.id()),
+        ("Research-Notes", "Research-Notes")
+    );
     assert_eq!(path, store.root().join("Research-Notes.json"));
     s.messages.push(Message::user("more"));
     store.save(&s).unwrap();
-    assert_eq!(names_in(store.root()), ["Research-Notes.json"]);
+    assert_eq!(
+        names_in(store.root()),
+        [".Research-Notes.lock", "Research-Notes.json"]
+    );
     assert_eq!(store.load("Research-Notes").unwrap().messages.len(), 3);
-    let refused = store.save_as(&mut s, "../..");
+    let refused = store.save_as(&mut s, &mut claim, "../..");
     assert!(matches!(refused, Err(SessionError::InvalidId(_))));
-    assert_eq!(s.id, "Research-Notes");
+    assert_eq!(
+        (s.id.as_str(), claim.id()),
+        ("Research-Notes", "Research-Notes")
+    );
 }
 
 #[test]
@@ -232,7 +244,137 @@ fn latest_for_dir_picks_the_newest_session_of_that_directory() {
     save_at(&store, &session("b-newest", "/b", "3"), 3);
     put(&store, "zz.json", b"garbage");
     put(&store, "cc.json", CORECODER_FILE.as_bytes());
-    let found = store.latest_for_dir(Path::new("/a")).unwrap().unwrap();
-    assert_eq!(found.id, "a-new");
+    let found = store.latest_for_dir(Path::new("/a")).unwrap();
+    assert_eq!(found.as_deref(), Some("a-new"));
     assert_eq!(store.latest_for_dir(Path::new("/c")).unwrap(), None);
+}
+
+#[test]
+fn latest_for_dir_goes_by_headers_and_a_corrupt_newest_is_the_error() {
+    let (_tmp, store) = store();
+    save_at(&store, &session("mine", "/a", "1"), 1);
+    let touch = |name: &str, secs: u64| {
+        let when = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+        let file = fs::File::options()
+            .write(true)
+            .open(store.root().join(name))
+            .unwrap();
+        file.set_modified(when).unwrap();
+    };
+    // Newer, of another directory, and not JSON after its header: never read that far.
+    let other = b"{\"id\": \"other\", \"model\": \"m\", \"cwd\": \"/b\", \"messages\": [\xff\0";
+    put(&store, "other.json", other);
+    touch("other.json", 2);
+    assert_eq!(
+        store.latest_for_dir(Path::new("/a")).unwrap().as_deref(),
+        Some("mine")
+    );
+    // The newest of this directory is broken after its header: resuming names it rather than
+    // silently falling back to an older conversation.
+    put(
+        &store,
+        "broken.json",
+        b"{\"model\": \"m\", \"cwd\": \"/a\", \"messages\": [{\"role\": ",
+    );
+    touch("broken.json", 3);
+    let id = store.latest_for_dir(Path::new("/a")).unwrap().unwrap();
+    assert_eq!(id, "broken");
+    let err = store.open(&id).unwrap_err();
+    assert!(matches!(err, SessionError::Corrupt { .. }), "{err:?}");
+}
+
+#[test]
+fn a_session_another_process_holds_is_forked_not_overwritten() {
+    let (_tmp, store) = store();
+    let original = session("shared", "/p", "first");
+    store.save(&original).unwrap();
+    let owner = store.claim("shared").unwrap();
+
+    let second = store.open("shared").unwrap();
+    let Some(SessionError::InUse { id, busy }) = &second.forked_from else {
+        panic!("not forked: {:?}", second.forked_from);
+    };
+    assert_eq!(
+        (id.as_str(), busy.pid),
+        ("shared", Some(std::process::id()))
+    );
+    let fork_id = second.claim.id().to_string();
+    assert_ne!(fork_id, "shared");
+    assert_eq!(second.session.id, fork_id);
+    assert_eq!(second.session.messages, original.messages);
+    // The copy is on disk at once, and the original is untouched.
+    assert_eq!(store.load(&fork_id).unwrap().messages, original.messages);
+    assert_eq!(store.load("shared").unwrap().messages, original.messages);
+    let shown = second.forked_from.as_ref().unwrap().to_string();
+    let want = format!(
+        "session \"shared\" is open in another corecoder process (pid {})",
+        std::process::id()
+    );
+    assert_eq!(shown, want);
+
+    // Once the owner is gone the session is resumed in place, and the copy is free too.
+    drop(owner);
+    let third = store.open("shared").unwrap();
+    assert!(third.forked_from.is_none());
+    assert_eq!(third.claim.id(), "shared");
+    drop(second);
+    assert!(store.open(&fork_id).unwrap().forked_from.is_none());
+}
+
+#[test]
+fn a_claim_is_released_on_drop_and_a_stale_lock_file_is_reused() {
+    let (_tmp, store) = store();
+    let claim = store.claim("s").unwrap();
+    assert!(matches!(store.claim("s"), Err(SessionError::InUse { .. })));
+    assert_eq!(names_in(store.root()), [".s.lock"]);
+    drop(claim);
+    assert!(
+        names_in(store.root()).is_empty(),
+        "the lock file is removed"
+    );
+    // What a `kill -9` leaves: the file, unlocked (the kernel dropped the lock with the process).
+    put(&store, ".s.lock", b"999999");
+    let claim = store.claim("s").unwrap();
+    assert_eq!(claim.id(), "s");
+    assert!(matches!(
+        store.claim("../x/.."),
+        Err(SessionError::InvalidId(_))
+    ));
+}
+
+#[test]
+fn a_new_id_is_neither_saved_nor_held() {
+    let (_tmp, store) = store();
+    store.save(&session("on-disk", "/p", "x")).unwrap();
+    let _held = store.claim("held").unwrap();
+    let mut ids = ["on-disk", "held", "free"].into_iter().map(String::from);
+    let claim = store.claim_unused(|| ids.next().unwrap()).unwrap();
+    assert_eq!(claim.id(), "free");
+    // Every candidate taken: an error rather than sharing a file.
+    let err = store.claim_unused(|| "held".into()).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("every new session id tried was taken"),
+        "{err}"
+    );
+    assert_ne!(store.claim_new().unwrap().id(), "free");
+}
+
+#[test]
+fn save_as_refuses_a_name_another_process_holds() {
+    let (_tmp, store) = store();
+    let _other = store.claim("taken").unwrap();
+    let mut claim = store.claim("mine").unwrap();
+    let mut s = session("mine", "/p", "x");
+    let err = store.save_as(&mut s, &mut claim, "taken").unwrap_err();
+    assert!(matches!(err, SessionError::InUse { .. }), "{err:?}");
+    assert_eq!((s.id.as_str(), claim.id()), ("mine", "mine"));
+    assert!(!store.root().join("taken.json").exists());
+    // A free name moves the claim: the old id is released, the new one held.
+    store.save_as(&mut s, &mut claim, "named").unwrap();
+    assert!(store.claim("mine").is_ok());
+    assert!(matches!(
+        store.claim("named"),
+        Err(SessionError::InUse { .. })
+    ));
 }

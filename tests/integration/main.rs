@@ -12,6 +12,8 @@ mod agent;
 mod binary;
 // One-shot output formats, exit codes and sessions through the binary.
 mod oneshot;
+// Sessions between processes: concurrent resumes fork, kill -9 frees, -c reads headers only.
+mod sessions;
 // The interactive REPL in a real pseudo-terminal (tmux).
 mod repl;
 // Approval prompts in a real terminal: answers, previews, rules, modes, sub-agents.

@@ -67,6 +67,8 @@ struct State {
     script: VecDeque<Script>,
     requests: Vec<Recorded>,
     violations: Vec<String>,
+    /// No response is sent before this many requests have arrived.
+    gate: usize,
 }
 
 pub struct MockServer {
@@ -77,10 +79,17 @@ pub struct MockServer {
 impl MockServer {
     /// Starts a server on 127.0.0.1:0 that answers requests with `script`, in order.
     pub async fn start(script: Vec<Script>) -> MockServer {
+        Self::gated(script, 0).await
+    }
+
+    /// Like [`start`](Self::start), but answers nothing until `gate` requests have arrived:
+    /// every client is then mid-turn at the same moment.
+    pub async fn gated(script: Vec<Script>, gate: usize) -> MockServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}/v1", listener.local_addr().expect("addr"));
         let state = Arc::new(Mutex::new(State {
             script: script.into(),
+            gate,
             ..State::default()
         }));
         let shared = state.clone();
@@ -151,6 +160,16 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
             st.requests.push(Recorded { headers, body });
             st.script.pop_front()
         };
+        loop {
+            let open = {
+                let st = state.lock().expect("lock");
+                st.requests.len() >= st.gate
+            };
+            if open {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
         let script = script
             .unwrap_or_else(|| Script::status(500, r#"{"error":{"message":"script exhausted"}}"#));
         if !respond(&mut socket, script).await {
