@@ -1,7 +1,7 @@
 //! A live session: the agent, the file it autosaves to, and what slash commands do to it.
 //!
 //! Owns the state that outlives one agent value: the tool context (working directory, changed
-//! files), the token totals, and the session's id, so `/model` can rebuild the agent without
+//! files), the token totals, the shell's spill directory, and the session's id, so `/model` can rebuild the agent without
 //! losing any of it. Autosave runs after every round through the agent's round hook, so a crash
 //! or `kill -9` loses at most the round in flight. Printing goes through `render`.
 
@@ -20,6 +20,7 @@ use crate::render;
 use crate::session::{Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
+use crate::tools::bash::SpillDir;
 
 /// Which conversation to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +44,8 @@ pub struct Start {
     pub color: bool,
     /// Decides and asks for every call, the sub-agents' too; outlives `/model`'s rebuilds.
     pub dispatcher: Arc<Dispatcher>,
+    /// Where `bash` saves long outputs; the session's end removes it.
+    pub spill: Arc<SpillDir>,
 }
 
 pub struct SessionRun {
@@ -52,6 +55,7 @@ pub struct SessionRun {
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
+    spill: Arc<SpillDir>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -70,6 +74,7 @@ impl SessionRun {
             model_flag,
             color,
             dispatcher,
+            spill,
         } = start;
         let resumed = match &resume {
             Resume::Fresh => None,
@@ -104,6 +109,7 @@ impl SessionRun {
             ctx: &ctx,
             usage: &usage,
             dispatcher: &dispatcher,
+            spill: &spill,
             store: &store,
             meta: &meta,
         };
@@ -115,6 +121,7 @@ impl SessionRun {
             ctx,
             usage,
             dispatcher,
+            spill,
             store,
             meta,
         };
@@ -268,6 +275,7 @@ impl SessionRun {
             ctx: &self.ctx,
             usage: &self.usage,
             dispatcher: &self.dispatcher,
+            spill: &self.spill,
             store: &self.store,
             meta: &self.meta,
         };
@@ -319,6 +327,7 @@ struct Parts<'a> {
     ctx: &'a ToolContext,
     usage: &'a Arc<Mutex<UsageTotals>>,
     dispatcher: &'a Arc<Dispatcher>,
+    spill: &'a Arc<SpillDir>,
     store: &'a SessionStore,
     meta: &'a Arc<Mutex<Session>>,
 }
@@ -333,6 +342,7 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
         parts.ctx.clone(),
         parts.usage.clone(),
         parts.dispatcher.clone(),
+        parts.spill.clone(),
     )?;
     Ok(agent.with_round_hook(hook))
 }
