@@ -156,6 +156,7 @@ async fn the_spill_directory_goes_when_the_process_ends_or_is_interrupted() {
 
     // Ctrl-C while a long output is being read: the directory exists, then goes.
     let mut child = command(dir.path(), &env, &["-p", "go", "--yes"])
+        .kill_on_drop(true)
         .spawn()
         .expect("spawn");
     wait_for_spill_dir(tmp.path()).await;
@@ -198,6 +199,7 @@ async fn the_next_start_removes_what_a_killed_process_left() {
     let tmpdir = tmp.path().to_str().expect("utf-8 path");
     let env = [("OPENAI_BASE_URL", server.url.as_str()), ("TMPDIR", tmpdir)];
     let mut child = command(dir.path(), &env, &["-p", "go", "--yes"])
+        .kill_on_drop(true)
         .spawn()
         .expect("spawn");
     wait_for_spill_dir(tmp.path()).await;
