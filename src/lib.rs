@@ -76,18 +76,20 @@ use crate::dispatch::Dispatcher;
 use crate::llm::openai::{ClientSettings, OpenAiClient};
 use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
-use crate::tools::bash::Bash;
+use crate::tools::bash::{Bash, SpillDir};
 use crate::tools::exit_plan_mode::ExitPlanMode;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
 /// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
-/// tool context and the totals are passed in so a rebuilt agent (`/model`) keeps them.
+/// tool context, the totals and the shell's spill directory are passed in so a rebuilt agent
+/// (`/model`) keeps them.
 pub fn build_agent(
     config: &Config,
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
+    spill: Arc<SpillDir>,
 ) -> Result<Agent, LlmError> {
     let llm: Arc<dyn Llm> = Arc::new(OpenAiClient::new(ClientSettings {
         base_url: config.base_url.clone(),
@@ -99,7 +101,7 @@ pub fn build_agent(
     })?);
     let cwd = ctx.cwd();
     let instructions = prompt::load_instructions(&cwd);
-    let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep));
+    let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep, spill));
     let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref());
     let sub = SubAgent::new(
         llm.clone(),

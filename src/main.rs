@@ -21,6 +21,7 @@ use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer, SpinnerHandle};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun, Start};
+use corecoder::tools::bash::SpillDir;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -163,6 +164,10 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     };
     let secrets = secrets(&config);
     let dispatcher = Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets));
+    // Long `bash` outputs are saved here; the directory goes when `run` returns (the session
+    // holds the owner), and what a killed earlier run left is removed now.
+    let spill = Arc::new(SpillDir::new(std::env::temp_dir()));
+    spill.remove_stale();
     let start = Start {
         config,
         cwd: cwd.clone(),
@@ -172,6 +177,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         model_flag: cli.model.is_some(),
         color,
         dispatcher,
+        spill,
     };
     let mut session = runtime.block_on(async { SessionRun::start(start) })?;
     match mode {

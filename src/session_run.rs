@@ -1,7 +1,7 @@
 //! A live session: the agent, the file it autosaves to, and what slash commands do to it.
 //!
 //! Owns the state that outlives one agent value: the tool context (working directory, changed
-//! files), the token totals, and the session's id, so `/model` can rebuild the agent without
+//! files), the token totals, the shell's spill directory, and the session's id, so `/model` can rebuild the agent without
 //! losing any of it. Autosave runs after every round through the agent's round hook, so a crash
 //! or `kill -9` loses at most the round in flight. The session file is claimed for the life of
 //! the run (see `session.rs`): a session another live corecoder holds is resumed as a copy,
@@ -22,6 +22,7 @@ use crate::render;
 use crate::session::{Claim, Opened, Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
+use crate::tools::bash::SpillDir;
 
 /// Which conversation to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,8 @@ pub struct Start {
     pub color: bool,
     /// Decides and asks for every call, the sub-agents' too; outlives `/model`'s rebuilds.
     pub dispatcher: Arc<Dispatcher>,
+    /// Where `bash` saves long outputs; the session's end removes it.
+    pub spill: Arc<SpillDir>,
 }
 
 pub struct SessionRun {
@@ -54,6 +57,7 @@ pub struct SessionRun {
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
+    spill: Arc<SpillDir>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -74,6 +78,7 @@ impl SessionRun {
             model_flag,
             color,
             dispatcher,
+            spill,
         } = start;
         let id = match &resume {
             Resume::Fresh => None,
@@ -131,6 +136,7 @@ impl SessionRun {
             ctx: &ctx,
             usage: &usage,
             dispatcher: &dispatcher,
+            spill: &spill,
             store: &store,
             meta: &meta,
         };
@@ -142,6 +148,7 @@ impl SessionRun {
             ctx,
             usage,
             dispatcher,
+            spill,
             store,
             meta,
             claim,
@@ -303,6 +310,7 @@ impl SessionRun {
             ctx: &self.ctx,
             usage: &self.usage,
             dispatcher: &self.dispatcher,
+            spill: &self.spill,
             store: &self.store,
             meta: &self.meta,
         };
@@ -354,6 +362,7 @@ struct Parts<'a> {
     ctx: &'a ToolContext,
     usage: &'a Arc<Mutex<UsageTotals>>,
     dispatcher: &'a Arc<Dispatcher>,
+    spill: &'a Arc<SpillDir>,
     store: &'a SessionStore,
     meta: &'a Arc<Mutex<Session>>,
 }
@@ -368,6 +377,7 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
         parts.ctx.clone(),
         parts.usage.clone(),
         parts.dispatcher.clone(),
+        parts.spill.clone(),
     )?;
     Ok(agent.with_round_hook(hook))
 }

@@ -5,6 +5,10 @@
 //! EXIT trap writes `pwd -P` to a file), so `cd a && cd b`, `pushd`, `cd -` and subshells behave
 //! exactly as bash does. Whether a command may run at all is decided before it gets here (the
 //! dispatcher asks the policy, which includes the dangerous-command gate); this file only runs.
+//!
+//! Output is read as it comes and kept in bounded memory (`capture`): only what a reply can
+//! show stays in memory, the rest goes to a file in the session's spill directory (`spill`),
+//! cut at 64 MiB; `reply` puts the reply together and names that file when it cut the output.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -20,6 +24,12 @@ use tokio::task::JoinSet;
 
 use super::{Tool, ToolContext, ToolError, parse_args};
 use crate::policy::Action;
+use capture::Capture;
+pub use spill::SpillDir;
+
+mod capture;
+mod reply;
+mod spill;
 
 const DEFAULT_TIMEOUT: u64 = 120;
 const MAX_TIMEOUT: u64 = 600;
@@ -40,22 +50,27 @@ const SECRET_WORDS: &[&str] = &["KEY", "SECRET", "TOKEN", "PASSWORD"];
 pub struct Bash {
     /// Variables of corecoder's environment the shell does not get.
     hidden: Vec<String>,
+    /// Where outputs too long for a reply are saved; shared with the session, which removes
+    /// it at its end.
+    spill: Arc<SpillDir>,
 }
 
 impl Default for Bash {
-    /// Hides the process environment's secrets, keeping none.
+    /// Hides the process environment's secrets, keeping none; saves long outputs in a spill
+    /// directory of its own under the temp directory, removed when the tool is dropped.
     fn default() -> Self {
-        Bash::new(&[])
+        Bash::new(&[], Arc::new(SpillDir::new(std::env::temp_dir())))
     }
 }
 
 impl Bash {
     /// A shell whose environment lacks corecoder's secrets, except the names in `keep`
-    /// (`[shell_env] keep`).
-    pub fn new(keep: &[String]) -> Self {
+    /// (`[shell_env] keep`), saving long outputs in `spill`.
+    pub fn new(keep: &[String], spill: Arc<SpillDir>) -> Self {
         let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
         Bash {
             hidden: hidden_vars(names, keep),
+            spill,
         }
     }
 }
@@ -115,18 +130,20 @@ impl Tool for Bash {
             &cwd,
             &self.hidden,
             Duration::from_secs(timeout),
+            &self.spill,
         )
         .await?;
         if let Some(dir) = run.final_dir.filter(|d| d.is_dir() && *d != cwd) {
             ctx.set_cwd(dir);
         }
-        let mut reply = format_output(&run.stdout, &run.stderr, run.status);
-        if run.timed_out {
-            reply.push_str(&format!(
-                "\n[timed out after {timeout}s; the command and its child processes were killed]"
-            ));
-        }
-        Ok(truncate_output(reply))
+        let timed_out = run.timed_out.then_some(timeout);
+        Ok(reply::reply(
+            run.stdout,
+            run.stderr,
+            run.status,
+            timed_out,
+            &self.spill,
+        ))
     }
 }
 
@@ -138,8 +155,8 @@ struct Args {
 }
 
 struct CommandRun {
-    stdout: String,
-    stderr: String,
+    stdout: Capture,
+    stderr: Capture,
     status: Option<i32>,
     timed_out: bool,
     final_dir: Option<PathBuf>,
@@ -173,8 +190,11 @@ async fn run_command(
     cwd: &Path,
     hidden: &[String],
     timeout: Duration,
+    spill: &Arc<SpillDir>,
 ) -> Result<CommandRun, ToolError> {
-    let cwd_file = tempfile::NamedTempFile::new()
+    // In the spill directory, so a killed corecoder leaves it where the next start looks.
+    let cwd_file = spill
+        .file()
         .map_err(|e| ToolError::failed(format!("cannot create a temp file: {e}")))?;
     let script = format!("trap 'pwd -P >\"$__CORECODER_CWD_FILE\" 2>/dev/null' EXIT\n{command}");
     let mut shell = Command::new(shell());
@@ -196,8 +216,16 @@ async fn run_command(
     let mut killer = GroupKiller(child.id().map(|p| p as i32));
     let (out_buf, err_buf) = (Captured::default(), Captured::default());
     let mut readers = JoinSet::new();
-    readers.spawn(read_into(child.stdout.take(), out_buf.clone()));
-    readers.spawn(read_into(child.stderr.take(), err_buf.clone()));
+    readers.spawn(read_into(
+        child.stdout.take(),
+        out_buf.clone(),
+        spill.clone(),
+    ));
+    readers.spawn(read_into(
+        child.stderr.take(),
+        err_buf.clone(),
+        spill.clone(),
+    ));
     let (status, timed_out) = match tokio::time::timeout(timeout, child.wait()).await {
         Ok(status) => (status.ok().and_then(|s| s.code()), false),
         Err(_) => (None, true),
@@ -211,7 +239,7 @@ async fn run_command(
     // Read on while output still flows (a big output drains after the shell exits); stop once
     // both pipes are closed, or nothing arrived for a grace period (a background process holds
     // them). What was read is kept either way.
-    let read = || out_buf.len() + err_buf.len();
+    let read = || out_buf.bytes_read() + err_buf.bytes_read();
     // A background process that never stops printing must not keep the call open forever.
     let deadline = tokio::time::Instant::now() + MAX_DRAIN;
     while tokio::time::Instant::now() < deadline {
@@ -223,8 +251,10 @@ async fn run_command(
         }
     }
     readers.abort_all();
+    // An aborted reader stops at its next read; after this none feeds its capture any more.
+    while readers.join_next().await.is_some() {}
     drop(killer);
-    let (stdout, stderr) = (out_buf.text(), err_buf.text());
+    let (stdout, stderr) = (out_buf.take(spill), err_buf.take(spill));
     let final_dir = std::fs::read_to_string(cwd_file.path())
         .ok()
         .map(|s| PathBuf::from(s.trim_end_matches('\n')))
@@ -241,73 +271,34 @@ async fn run_command(
 /// What a pipe delivered so far, shared between its reader and the collector, so nothing read
 /// is lost when the collector stops waiting.
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+struct Captured(Arc<Mutex<Capture>>);
 
 impl Captured {
-    fn len(&self) -> usize {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    fn bytes_read(&self) -> u64 {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .bytes_read()
     }
 
-    fn text(&self) -> String {
-        let bytes = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).into_owned()
+    /// The capture, its unfinished last character (if any) counted.
+    fn take(&self, spill: &SpillDir) -> Capture {
+        let mut capture =
+            std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner));
+        capture.finish(spill);
+        capture
     }
 }
 
-async fn read_into<R: AsyncRead + Unpin>(pipe: Option<R>, into: Captured) {
+async fn read_into<R: AsyncRead + Unpin>(pipe: Option<R>, into: Captured, spill: Arc<SpillDir>) {
     let Some(mut pipe) = pipe else {
         return;
     };
     let mut chunk = vec![0u8; 64 * 1024];
     while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
-        let mut buf = into.0.lock().unwrap_or_else(PoisonError::into_inner);
-        buf.extend_from_slice(&chunk[..n]);
+        let mut capture = into.0.lock().unwrap_or_else(PoisonError::into_inner);
+        capture.feed(&chunk[..n], &spill);
     }
-}
-
-/// stdout, then `[stderr]` and stderr, then `[exit code: N]` when non-zero, or `(no output)`.
-pub fn format_output(stdout: &str, stderr: &str, status: Option<i32>) -> String {
-    let mut out = stdout.trim_end().to_string();
-    if !stderr.trim().is_empty() {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("[stderr]\n");
-        out.push_str(stderr.trim_end());
-    }
-    if let Some(code) = status.filter(|c| *c != 0) {
-        if !out.is_empty() {
-            out.push('\n');
-        }
-        out.push_str(&format!("[exit code: {code}]"));
-    }
-    if out.is_empty() {
-        "(no output)".to_string()
-    } else {
-        out
-    }
-}
-
-/// Over 15,000 characters: the first 6,000 and the last 3,000, with the full text saved to a
-/// temp file the note names so the model can read the part it needs.
-pub fn truncate_output(out: String) -> String {
-    let total = out.chars().count();
-    if total <= MAX_OUTPUT {
-        return out;
-    }
-    let head: String = out.chars().take(HEAD).collect();
-    let tail: String = out.chars().skip(total - TAIL).collect();
-    let saved = tempfile::Builder::new()
-        .prefix("corecoder-output-")
-        .suffix(".txt")
-        .tempfile()
-        .and_then(|mut f| {
-            std::io::Write::write_all(&mut f, out.as_bytes())?;
-            f.keep().map_err(|e| e.error)
-        })
-        .map(|(_, path)| format!("; full output saved to {}", path.display()))
-        .unwrap_or_default();
-    format!("{head}\n\n... truncated ({total} chars total{saved}) ...\n\n{tail}")
 }
 
 #[cfg(test)]

@@ -18,6 +18,8 @@ mod sessions;
 mod repl;
 // Approval prompts in a real terminal: answers, previews, rules, modes, sub-agents.
 mod approvals;
+// Long `bash` outputs through the binary: memory, the saved copy's cap, the spill directory.
+mod bash_output;
 // Consent without a person: -p fails closed; flags, modes, the hard floor, secrets.
 mod headless;
 // Crashes mid-write and odd files through the binary.

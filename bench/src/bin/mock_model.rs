@@ -15,7 +15,8 @@
 //!
 //! Scenarios: `hello` (text), `roundsN` (N rounds of one `bash true`, then text), `parallel8`
 //! (one reply with 8 `bash sleep 0.5`, then text), `bigcontext` (30 rounds each reading
-//! `<bigdir>/big-NN.txt`, then text). Usage reports `prompt_tokens` as the request body's bytes
+//! `<bigdir>/big-NN.txt`, then text), `bigoutputN` (one `bash` printing N MB of text lines, then
+//! text; measures what a huge command output costs). Usage reports `prompt_tokens` as the request body's bytes
 //! / 4, roughly what a real tokenizer would count, so an agent's context accounting sees real
 //! growth.
 //!
@@ -177,6 +178,15 @@ fn decide(scenario: &str, round: usize, bigdir: &str) -> Next {
             Next::Tools(vec![(id(0), "bash", json!({"command": "true"}))])
         } else {
             Next::Text("Done: every round ran.")
+        };
+    }
+    if let Some(mb) = scenario.strip_prefix("bigoutput") {
+        let bytes = mb.parse::<u64>().unwrap_or(0) * 1_000_000;
+        let command = format!("yes 'a line of output from a noisy build step' | head -c {bytes}");
+        return if round == 1 {
+            Next::Tools(vec![(id(0), "bash", json!({ "command": command }))])
+        } else {
+            Next::Text("Done: the command printed a lot.")
         };
     }
     match scenario {

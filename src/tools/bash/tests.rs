@@ -130,6 +130,7 @@ async fn the_shell_does_not_see_hidden_variables() {
     let dir = tempfile::tempdir().unwrap();
     let bash = Bash {
         hidden: vec!["HOME".to_string()],
+        spill: Arc::new(SpillDir::new(dir.path().to_path_buf())),
     };
     let out = bash
         .run(
@@ -151,22 +152,37 @@ async fn bash_rejects_arguments_that_do_not_fit() {
     assert!(err.to_string().contains("unknown field `cmd`"), "{err}");
 }
 
-#[test]
-fn long_output_keeps_head_and_tail_and_saves_the_rest() {
-    let out: String = (0..3000).map(|i| format!("{i:07}\n")).collect();
-    let cut = truncate_output(out);
-    assert!(cut.starts_with("0000000\n"));
-    assert!(cut.contains("truncated (24000 chars total; full output saved to "));
-    assert!(cut.ends_with("0002999\n"));
-    let path = cut
-        .split("saved to ")
-        .nth(1)
-        .unwrap()
-        .split(')')
-        .next()
+/// The path a truncation note names.
+fn saved_path(reply: &str) -> PathBuf {
+    let note = reply.find("... truncated (").expect("a truncation note");
+    let rest = &reply[note..];
+    let path = rest.split(" saved to ").nth(1).expect("a saved copy");
+    PathBuf::from(path.split(") ...").next().unwrap())
+}
+
+#[tokio::test]
+async fn long_output_keeps_head_and_tail_and_saves_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = Arc::new(SpillDir::new(dir.path().to_path_buf()));
+    let bash = Bash::new(&[], spill.clone());
+    let cut = bash
+        .run(json!({"command": "seq -f '%07g' 0 2999"}), &ctx(dir.path()))
+        .await
         .unwrap();
-    assert_eq!(std::fs::read_to_string(path).unwrap().len(), 24000);
-    std::fs::remove_file(path).unwrap();
+    assert!(cut.starts_with("0000000\n"));
+    assert!(cut.contains("truncated (23999 chars total; full output saved to "));
+    assert!(cut.ends_with("0002998\n0002999"));
+    let path = saved_path(&cut);
+    assert!(
+        path.starts_with(spill.path().unwrap()),
+        "{}",
+        path.display()
+    );
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(saved.len(), 23999);
+    assert!(saved.ends_with("0002999"));
+    drop((bash, spill));
+    assert!(!path.exists(), "the spill directory goes with its owner");
 }
 
 #[tokio::test]
@@ -200,12 +216,4 @@ async fn a_large_output_drains_whole_after_the_shell_exits() {
         said.starts_with("... truncated (20000004 chars total"),
         "{said}"
     );
-    // The full output's temp file (kept for the model) is not this test's to leave behind.
-    if let Some(path) = said
-        .split("saved to ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-    {
-        let _ = std::fs::remove_file(path);
-    }
 }
