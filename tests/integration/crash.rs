@@ -109,9 +109,11 @@ async fn sigterm_during_a_tool_stops_the_run_saves_the_session_and_kills_the_too
         json!({"command": "echo $$ > shell.pid; sleep 60"}),
     )]))])
     .await;
+    let tmp = tempfile::tempdir().expect("tmpdir");
+    let tmp_s = tmp.path().to_string_lossy().into_owned();
     let mut child = command(
         dir.path(),
-        &[("OPENAI_BASE_URL", &server.url)],
+        &[("OPENAI_BASE_URL", &server.url), ("TMPDIR", &tmp_s)],
         &["-p", "wait", "--allow", "bash"],
     )
     .spawn()
@@ -159,5 +161,7 @@ async fn sigterm_during_a_tool_stops_the_run_saves_the_session_and_kills_the_too
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(sessions, 1, "the session was saved");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").flatten().collect();
+    assert!(left.is_empty(), "the spill directory was left: {left:?}");
     assert!(took < Duration::from_secs(10));
 }
