@@ -20,3 +20,5 @@ mod approvals;
 mod headless;
 // Crashes mid-write and odd files through the binary.
 mod crash;
+// The kernel sandbox (Landlock, seccomp, namespaces) around real shell commands.
+mod sandbox;
