@@ -102,6 +102,9 @@ pub struct SandboxPolicy {
     pub network: bool,
     /// Unix sockets of privileged daemons to keep out of reach (the ones that exist count).
     pub daemon_sockets: Vec<PathBuf>,
+    /// Whether private mount and network namespaces may be used where the machine allows
+    /// them (off: Landlock and seccomp only, tier `LandlockSeccomp`).
+    pub namespaces: bool,
 }
 
 impl SandboxPolicy {
@@ -147,11 +150,17 @@ impl SandboxPolicy {
             writable_roots: unique,
             network: false,
             daemon_sockets,
+            namespaces: true,
         }
     }
 
     pub fn with_network(mut self, network: bool) -> SandboxPolicy {
         self.network = network;
+        self
+    }
+
+    pub fn with_namespaces(mut self, namespaces: bool) -> SandboxPolicy {
+        self.namespaces = namespaces;
         self
     }
 }

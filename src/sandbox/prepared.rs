@@ -108,12 +108,15 @@ impl Prepared {
         let mut plan = Plan {
             ruleset,
             filter: Vec::new(),
-            mount: mount_plan(&roots, &sockets, &mut notes),
+            mount: policy
+                .namespaces
+                .then(|| mount_plan(&roots, &sockets, &mut notes))
+                .flatten(),
             user_ns: (uid != 0).then(|| UserNsPlan {
                 uid_map: id_map(uid),
                 gid_map: id_map(gid),
             }),
-            net_ns: !policy.network,
+            net_ns: !policy.network && policy.namespaces,
             last_cap: last_cap(),
         };
         let mut want_mount = plan.mount.is_some();
@@ -150,7 +153,7 @@ impl Prepared {
                         want_net = false;
                     } else if want_mount {
                         want_mount = false;
-                        want_net = !policy.network;
+                        want_net = !policy.network && policy.namespaces;
                     } else {
                         want_net = false;
                     }

@@ -3,7 +3,7 @@
 //! only calls `landlock_restrict_self` on it. The crate's own `restrict_self` consumes the
 //! ruleset, so it cannot serve a hook that runs once per command.
 //!
-//! Rules: read and execute everywhere; every right under the writable roots; write, truncate
+//! Rules: read and execute (and, from ABI 9, connecting to path unix sockets) everywhere; every right under the writable roots; write, truncate
 //! and device ioctls on the sinks (`/dev/null`, terminals, random sources). Where the ABI has
 //! scopes (6 and later), signals and abstract unix sockets cannot leave the sandbox.
 
@@ -72,8 +72,13 @@ pub fn build(abi: i32, roots: &[PathBuf]) -> Result<OwnedFd, String> {
         ruleset = ruleset.scope(Scope::from_all(abi)).map_err(fail)?;
     }
     let mut created = ruleset.create().map_err(fail)?;
+    // Connecting to path unix sockets (handled from ABI 9) stays allowed everywhere, as on
+    // older kernels: the daemon sockets are dealt with by the mount plan or seccomp.
     created = created
-        .add_rule(beneath(Path::new("/"), read)?)
+        .add_rule(beneath(
+            Path::new("/"),
+            read | (all & AccessFs::ResolveUnix),
+        )?)
         .map_err(fail)?;
     for root in roots {
         created = created.add_rule(beneath(root, all)?).map_err(fail)?;

@@ -105,8 +105,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
             "dir".to_string()
         } else if meta.file_type().is_symlink() {
             format!("link {:?}", std::fs::read_link(&path).unwrap())
-        } else {
+        } else if meta.is_file() {
             format!("file {:?}", std::fs::read(&path).unwrap())
+        } else {
+            format!("special {:?}", meta.file_type())
         };
         let rel = path.strip_prefix(dir).unwrap().to_path_buf();
         let stamp = (
@@ -124,12 +126,17 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
 #[test]
 fn self_test_reports_every_probe_as_expected() {
     let d = dirs();
-    for (mode, network) in [
-        (SandboxMode::WorkspaceWrite, false),
-        (SandboxMode::WorkspaceWrite, true),
-        (SandboxMode::ReadOnly, false),
+    for (mode, network, namespaces) in [
+        (SandboxMode::WorkspaceWrite, false, true),
+        (SandboxMode::WorkspaceWrite, true, true),
+        (SandboxMode::ReadOnly, false, true),
+        (SandboxMode::WorkspaceWrite, false, false),
+        (SandboxMode::ReadOnly, true, false),
     ] {
-        let Some(sb) = sandbox(mode, &d.ws, network) else {
+        let p = policy(mode, &d.ws)
+            .with_network(network)
+            .with_namespaces(namespaces);
+        let Some(sb) = sandbox_with(p) else {
             return;
         };
         let report = corecoder::sandbox::check(&sb, None).unwrap();
