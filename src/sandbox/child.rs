@@ -10,6 +10,9 @@ use std::os::fd::{AsRawFd, OwnedFd};
 
 use seccompiler::BpfProgram;
 
+use super::caps::drop_capabilities;
+use super::netns::SharedNetNs;
+
 /// Most writable roots a mount plan may hold (their clones live in a fixed stack array).
 pub const MAX_ROOTS: usize = 32;
 
@@ -19,7 +22,6 @@ const OPEN_TREE_CLOEXEC: libc::c_uint = libc::O_CLOEXEC as libc::c_uint;
 const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
 const MOUNT_ATTR_RDONLY: u64 = 0x1;
 const SYS_MOVE_MOUNT: libc::c_long = 429;
-const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
 /// `struct mount_attr` for `mount_setattr(2)`.
 #[repr(C)]
@@ -55,7 +57,8 @@ pub struct Plan {
     pub filter: BpfProgram,
     pub mount: Option<MountPlan>,
     pub user_ns: Option<UserNsPlan>,
-    pub net_ns: bool,
+    /// The session's network namespace to join (network off), if one could be made.
+    pub net_ns: Option<SharedNetNs>,
     pub last_cap: libc::c_int,
 }
 
@@ -109,14 +112,14 @@ impl Step {
     }
 }
 
-fn errno() -> i32 {
+pub fn errno() -> i32 {
     std::io::Error::last_os_error()
         .raw_os_error()
         .unwrap_or(libc::EINVAL)
 }
 
 /// `Err(step, errno)` when a syscall returned negative.
-fn check(rc: libc::c_long, step: Step) -> Result<libc::c_long, StepError> {
+pub fn check(rc: libc::c_long, step: Step) -> Result<libc::c_long, StepError> {
     if rc < 0 {
         Err(StepError {
             step,
@@ -129,7 +132,7 @@ fn check(rc: libc::c_long, step: Step) -> Result<libc::c_long, StepError> {
 
 /// Applies the plan to the calling process. Async-signal-safe.
 pub fn apply(plan: &Plan) -> Result<(), StepError> {
-    if plan.mount.is_some() || plan.net_ns || plan.user_ns.is_some() {
+    if plan.mount.is_some() || plan.net_ns.is_some() {
         enter_namespaces(plan)?;
     }
     drop_capabilities(plan.last_cap)?;
@@ -170,25 +173,34 @@ fn enter_namespaces(plan: &Plan) -> Result<(), StepError> {
     let mut cwd = [0u8; 4096];
     // SAFETY: the buffer is valid for its length; the kernel NUL-terminates it.
     let have_cwd = unsafe { libc::syscall(libc::SYS_getcwd, cwd.as_mut_ptr(), cwd.len()) } > 0;
-    let mut flags = 0;
-    if plan.user_ns.is_some() {
-        flags |= libc::CLONE_NEWUSER;
+    // Join the session's network namespace (and, for a non-root caller, the user namespace
+    // that owns it, which then also owns the mount namespace created below).
+    let mut joined_user = false;
+    if let Some(shared) = &plan.net_ns {
+        if let Some(user) = &shared.user {
+            // SAFETY: setns on an fd the parent opened.
+            check(
+                unsafe { libc::setns(user.as_raw_fd(), libc::CLONE_NEWUSER) }.into(),
+                Step::Unshare,
+            )?;
+            joined_user = true;
+        }
+        // SAFETY: as above.
+        check(
+            unsafe { libc::setns(shared.net.as_raw_fd(), libc::CLONE_NEWNET) }.into(),
+            Step::Unshare,
+        )?;
     }
+    let new_user = plan.mount.is_some() && plan.user_ns.is_some() && !joined_user;
     if plan.mount.is_some() {
-        flags |= libc::CLONE_NEWNS;
+        let flags = libc::CLONE_NEWNS | if new_user { libc::CLONE_NEWUSER } else { 0 };
+        // SAFETY: unshare with constant flags.
+        check(unsafe { libc::unshare(flags) }.into(), Step::Unshare)?;
     }
-    if plan.net_ns {
-        flags |= libc::CLONE_NEWNET;
-    }
-    // SAFETY: unshare with constant flags.
-    check(unsafe { libc::unshare(flags) }.into(), Step::Unshare)?;
-    if let Some(user) = &plan.user_ns {
+    if let (true, Some(user)) = (new_user, &plan.user_ns) {
         write_file(c"/proc/self/setgroups", b"deny")?;
         write_file(c"/proc/self/uid_map", user.uid_map.as_bytes())?;
         write_file(c"/proc/self/gid_map", user.gid_map.as_bytes())?;
-    }
-    if plan.net_ns {
-        loopback_up()?;
     }
     if let Some(mounts) = &plan.mount {
         remount(mounts)?;
@@ -203,7 +215,7 @@ fn enter_namespaces(plan: &Plan) -> Result<(), StepError> {
     Ok(())
 }
 
-fn write_file(path: &std::ffi::CStr, data: &[u8]) -> Result<(), StepError> {
+pub fn write_file(path: &std::ffi::CStr, data: &[u8]) -> Result<(), StepError> {
     // SAFETY: a NUL-terminated path, a buffer valid for its length, the fd closed after.
     unsafe {
         let fd = check(
@@ -222,32 +234,6 @@ fn write_file(path: &std::ffi::CStr, data: &[u8]) -> Result<(), StepError> {
         libc::close(fd);
         result
     }
-}
-
-/// `ip link set lo up` in the new network namespace, with one ioctl.
-fn loopback_up() -> Result<(), StepError> {
-    // SAFETY: a zeroed ifreq is valid; the socket is closed after the ioctl.
-    unsafe {
-        let fd = check(
-            libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0).into(),
-            Step::Loopback,
-        )? as libc::c_int;
-        let mut req: libc::ifreq = std::mem::zeroed();
-        for (dst, src) in req.ifr_name.iter_mut().zip(b"lo\0") {
-            *dst = *src as libc::c_char;
-        }
-        req.ifr_ifru.ifru_flags = (libc::IFF_UP | libc::IFF_RUNNING) as libc::c_short;
-        let rc = libc::ioctl(fd, libc::SIOCSIFFLAGS, &req as *const libc::ifreq);
-        let err = errno();
-        libc::close(fd);
-        if rc < 0 {
-            return Err(StepError {
-                step: Step::Loopback,
-                errno: err,
-            });
-        }
-    }
-    Ok(())
 }
 
 /// In the new mount namespace: stop propagation, clone the writable roots as they are, make
@@ -331,80 +317,6 @@ fn remount_into(plan: &MountPlan, clones: &mut [libc::c_int; MAX_ROOTS]) -> Resu
                 m,
             )?;
         }
-    }
-    Ok(())
-}
-
-#[repr(C)]
-struct CapHeader {
-    version: u32,
-    pid: libc::c_int,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct CapData {
-    effective: u32,
-    permitted: u32,
-    inheritable: u32,
-}
-
-/// Empties every capability set: bounding (so an exec as root cannot regain them), ambient,
-/// effective, permitted, inheritable; and locks root's special treatment off where allowed.
-fn drop_capabilities(last_cap: libc::c_int) -> Result<(), StepError> {
-    let c = Step::Capabilities;
-    // SAFETY: prctl/capset with constant arguments and stack structs.
-    unsafe {
-        let bits = libc::SECBIT_NOROOT
-            | libc::SECBIT_NOROOT_LOCKED
-            | libc::SECBIT_NO_CAP_AMBIENT_RAISE
-            | libc::SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
-        // Needs CAP_SETPCAP: a caller without it has no root privileges to lock away.
-        if libc::prctl(libc::PR_SET_SECUREBITS, bits as libc::c_ulong, 0, 0, 0) < 0
-            && errno() != libc::EPERM
-        {
-            return Err(StepError {
-                step: c,
-                errno: errno(),
-            });
-        }
-        for cap in 0..=last_cap {
-            // EPERM: no CAP_SETPCAP, so nothing to drop; EINVAL: the kernel knows fewer caps.
-            if libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) < 0 {
-                let e = errno();
-                if e != libc::EPERM && e != libc::EINVAL {
-                    return Err(StepError { step: c, errno: e });
-                }
-            }
-        }
-        // EINVAL on kernels before ambient capabilities (4.3): there are none to clear.
-        if libc::prctl(
-            libc::PR_CAP_AMBIENT,
-            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
-            0,
-            0,
-            0,
-        ) < 0
-            && errno() != libc::EINVAL
-        {
-            return Err(StepError {
-                step: c,
-                errno: errno(),
-            });
-        }
-        let header = CapHeader {
-            version: LINUX_CAPABILITY_VERSION_3,
-            pid: 0,
-        };
-        let data = [CapData {
-            effective: 0,
-            permitted: 0,
-            inheritable: 0,
-        }; 2];
-        check(
-            libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()),
-            c,
-        )?;
     }
     Ok(())
 }

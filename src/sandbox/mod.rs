@@ -20,8 +20,9 @@
 //!   `/proc/<pid>/root` of outside processes.
 //! - Capabilities: bounding, ambient, effective, permitted and inheritable sets emptied, and
 //!   `no_new_privs` set, so running as root grants nothing and setuid binaries gain nothing.
-//! - Network off: the command runs in its own network namespace (its own loopback only) when
-//!   one can be created; otherwise seccomp denies `socket` for every family but `AF_UNIX`.
+//! - Network off: the command joins the session's private network namespace (a loopback shared
+//!   by the session's commands, nothing of the host's network) when one can be created;
+//!   otherwise seccomp denies `socket` for every family but `AF_UNIX`.
 //! - io_uring is denied (it would bypass the socket filter); x32 syscalls are denied.
 //!
 //! # Only in tier [`Tier::Full`] (root, or unprivileged user namespaces)
@@ -40,8 +41,10 @@
 //! - Resource limits (CPU, memory, fork bombs) and other machines' services with network on.
 //! - A process of another architecture (32-bit) is killed by the seccomp architecture check.
 
+mod caps;
 mod child;
 mod fork;
+mod netns;
 mod policy;
 mod prepared;
 mod rules;

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::child::{self, MAX_ROOTS, MountPlan, Plan, Step, StepError, UserNsPlan};
 use super::fork::{child_write, report_from_child};
+use super::netns::{self, SharedNetNs};
 use super::policy::{SandboxMode, SandboxPolicy};
 use super::{rules, seccomp};
 
@@ -116,22 +117,34 @@ impl Prepared {
                 uid_map: id_map(uid),
                 gid_map: id_map(gid),
             }),
-            net_ns: !policy.network && policy.namespaces,
+            net_ns: None,
             last_cap: last_cap(),
         };
         let mut want_mount = plan.mount.is_some();
-        let mut want_net = plan.net_ns;
+        let mut shared: Option<SharedNetNs> = None;
+        if !policy.network && policy.namespaces {
+            match netns::create(plan.user_ns.as_ref()) {
+                Ok(ns) => shared = Some(ns),
+                Err(e) => notes.push(format!(
+                    "{} failed: {}",
+                    e.step.describe(),
+                    errno_text(e.errno)
+                )),
+            }
+        }
+        let mut want_net = shared.is_some();
         // Strongest first: mount + network namespaces, mount only, network only, neither.
         let tier = loop {
             if !want_mount {
                 plan.mount = None;
             }
-            plan.net_ns = want_net;
-            if !want_mount && !want_net {
-                plan.user_ns = None;
+            if want_net && plan.net_ns.is_none() {
+                plan.net_ns = shared.take();
+            } else if !want_net && plan.net_ns.is_some() {
+                shared = plan.net_ns.take();
             }
             let spec = seccomp::FilterSpec {
-                deny_inet: !policy.network && !plan.net_ns,
+                deny_inet: !policy.network && plan.net_ns.is_none(),
                 deny_connect: !sockets.is_empty() && plan.mount.is_none() && !policy.network,
             };
             plan.filter = seccomp::compile(spec).map_err(SandboxError)?;
@@ -153,7 +166,7 @@ impl Prepared {
                         want_net = false;
                     } else if want_mount {
                         want_mount = false;
-                        want_net = !policy.network && policy.namespaces;
+                        want_net = shared.is_some() || plan.net_ns.is_some();
                     } else {
                         want_net = false;
                     }
@@ -193,7 +206,7 @@ impl Prepared {
             network: policy.network,
             abi,
             tier,
-            net_ns: plan.net_ns,
+            net_ns: plan.net_ns.is_some(),
             roots,
             daemon_sockets: sockets,
             socket_guard,

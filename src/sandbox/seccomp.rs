@@ -137,6 +137,73 @@ mod tests {
         }
     }
 
+    /// Installs the filter in a forked child and reports the errno (0: allowed) of each call.
+    fn errnos_under(spec: FilterSpec, calls: &[(libc::c_long, libc::c_long)]) -> Vec<i32> {
+        let program = compile(spec).unwrap();
+        let bytes = super::super::fork::report_from_child(&|fd| {
+            let prog = libc::sock_fprog {
+                len: program.len() as libc::c_ushort,
+                filter: program.as_ptr() as *mut libc::sock_filter,
+            };
+            // SAFETY: syscalls with constant arguments; any fd a call returns is closed.
+            unsafe {
+                libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, 0, &prog) < 0 {
+                    return;
+                }
+                for (nr, arg) in calls {
+                    let rc = libc::syscall(*nr, *arg, libc::SOCK_STREAM, 0, 0);
+                    let e = if rc < 0 { *libc::__errno_location() } else { 0 };
+                    if rc >= 0 && *nr == libc::SYS_socket {
+                        libc::close(rc as libc::c_int);
+                    }
+                    super::super::fork::child_write(fd, &e.to_ne_bytes());
+                }
+            }
+        })
+        .unwrap();
+        bytes
+            .chunks_exact(4)
+            .map(|c| i32::from_ne_bytes([c[0], c[1], c[2], c[3]]))
+            .collect()
+    }
+
+    #[test]
+    fn the_filter_denies_inet_sockets_io_uring_and_x32_with_eperm() {
+        let spec = FilterSpec {
+            deny_inet: true,
+            deny_connect: false,
+        };
+        let x32_socket = 0x4000_0000 | libc::SYS_socket;
+        let inet = libc::AF_INET as libc::c_long;
+        let calls = [
+            (libc::SYS_socket, libc::AF_UNIX as libc::c_long),
+            (libc::SYS_socket, inet),
+            (libc::SYS_socket, libc::AF_INET6 as libc::c_long),
+            (libc::SYS_socket, libc::AF_NETLINK as libc::c_long),
+            (libc::SYS_io_uring_setup, 1),
+            (x32_socket, inet),
+        ];
+        let got = errnos_under(spec, &calls);
+        assert_eq!(got[0], 0, "unix sockets stay allowed");
+        let eperm = libc::EPERM;
+        let want_x32 = if cfg!(target_arch = "x86_64") {
+            eperm
+        } else {
+            got[5]
+        };
+        assert_eq!(&got[1..], &[eperm, eperm, eperm, eperm, want_x32]);
+        // Without the network rule, inet sockets work and io_uring is still denied.
+        let open = FilterSpec {
+            deny_inet: false,
+            deny_connect: false,
+        };
+        let got = errnos_under(open, &calls[1..2]);
+        assert_eq!(got, vec![0]);
+        let got = errnos_under(open, &calls[4..5]);
+        assert_eq!(got, vec![eperm]);
+    }
+
     #[test]
     fn denying_more_makes_a_longer_program() {
         let open = compile(FilterSpec {

@@ -113,10 +113,14 @@ pub fn check(prepared: &Prepared, home: Option<&Path>) -> io::Result<SelfTest> {
     std::fs::write(&file, b"unchanged")?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let port = listener.local_addr()?.port();
-    let inside = prepared
+    // Prefer the temp directory, so the check leaves even the workspace's mtime alone.
+    let scratch = prepared
         .roots
-        .first()
-        .map(|r| r.join(".corecoder-sandbox-check"));
+        .iter()
+        .find(|r| r.as_path() == Path::new("/tmp"))
+        .or(prepared.roots.first());
+    let inside =
+        scratch.map(|r| r.join(format!(".corecoder-sandbox-check-{}", std::process::id())));
     let socket = prepared.daemon_sockets.first();
     let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).unwrap_or_default();
     let (c_new, c_file) = (c(&victim.path().join("new")), c(&file));
@@ -141,7 +145,7 @@ pub fn check(prepared: &Prepared, home: Option<&Path>) -> io::Result<SelfTest> {
         record(attempt::capabilities());
         record(attempt::open_dir(&c_proc_root));
         record(c_inside.as_deref().map_or((false, 0), attempt::create));
-        record(if plan.net_ns {
+        record(if plan.net_ns.is_some() {
             attempt::own_loopback()
         } else {
             (false, 0)
@@ -179,7 +183,7 @@ pub fn check(prepared: &Prepared, home: Option<&Path>) -> io::Result<SelfTest> {
     expect.push(("create a file in a writable root".into(), false));
     keep.push(inside.is_some());
     expect.push(("its own loopback server".into(), false));
-    keep.push(plan.net_ns);
+    keep.push(plan.net_ns.is_some());
     let socket_name = socket.map_or(String::new(), |s| format!("connect to {}", s.display()));
     expect.push((socket_name, prepared.socket_guard != SocketGuard::Exposed));
     keep.push(socket.is_some());

@@ -65,6 +65,66 @@ fn a_commands_own_loopback_server_works_in_its_network_namespace() {
 }
 
 #[test]
+fn the_sessions_commands_share_one_private_loopback() {
+    let d = dirs();
+    let Some(sb) = sandbox(SandboxMode::WorkspaceWrite, &d.ws, false) else {
+        return;
+    };
+    if !sb.net_ns {
+        println!("skipped: no private network namespace here");
+        return;
+    }
+    // The first command leaves a server behind and writes its port; the second connects.
+    let serve = "python3 -c 'import socket; s=socket.create_server((\"127.0.0.1\",0)); \
+                 open(\"port\",\"w\").write(str(s.getsockname()[1])); a,_=s.accept(); \
+                 a.sendall(b\"from the first\")' >/dev/null 2>&1 &";
+    assert!(run(&sb, &d.ws, serve).status.success());
+    let port_file = d.ws.join("port");
+    for _ in 0..200 {
+        if std::fs::read_to_string(&port_file).is_ok_and(|p| !p.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let port: u16 = std::fs::read_to_string(&port_file)
+        .unwrap()
+        .parse()
+        .unwrap();
+    // The host does not see it: nothing listens on that port out here (or something else
+    // does, which is not the sandboxed server).
+    if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+        use std::io::Read;
+        s.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+            .unwrap();
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        assert_ne!(buf, b"from the first");
+    }
+    let fetch = format!(
+        "python3 -c 'import socket; print(socket.create_connection((\"127.0.0.1\",{port})).recv(64).decode())'"
+    );
+    let out = run(&sb, &d.ws, &fetch);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "from the first"
+    );
+}
+
+#[test]
+fn a_pseudo_terminal_can_be_opened_and_used() {
+    let d = dirs();
+    let Some(sb) = sandbox(SandboxMode::WorkspaceWrite, &d.ws, false) else {
+        return;
+    };
+    let script = "python3 -c 'import os,pty; m,s=pty.openpty(); os.write(s,b\"ok\"); \
+                  print(os.read(m,2).decode(), os.ttyname(s).startswith(\"/dev/pts/\"))'";
+    let out = run(&sb, &d.ws, script);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok True");
+}
+
+#[test]
 fn a_sandboxed_command_cannot_signal_the_test_process() {
     let d = dirs();
     let me = std::process::id();
