@@ -140,10 +140,11 @@ impl SandboxPolicy {
             }
         }
         let mut daemon_sockets: Vec<PathBuf> = DAEMON_SOCKETS.iter().map(PathBuf::from).collect();
-        if let Some(host) = env("DOCKER_HOST") {
-            if let Some(path) = host.strip_prefix("unix://") {
-                daemon_sockets.push(PathBuf::from(path));
-            }
+        if let Some(path) = env("DOCKER_HOST")
+            .as_deref()
+            .and_then(|h| h.strip_prefix("unix://"))
+        {
+            daemon_sockets.push(PathBuf::from(path));
         }
         SandboxPolicy {
             mode,
@@ -189,7 +190,7 @@ fn preset_dirs(
 ) -> Vec<PathBuf> {
     let under_home = |rel: &str| home.map(|h| h.join(rel));
     let xdg_cache = env_path(env, "XDG_CACHE_HOME").or_else(|| under_home(".cache"));
-    let found = match preset {
+    match preset {
         // Only the download caches: `$CARGO_HOME/bin` stays read-only, since a binary planted
         // there would later run outside the sandbox.
         Preset::Cargo => {
@@ -218,8 +219,7 @@ fn preset_dirs(
             .flatten()
             .collect()
         }
-    };
-    found
+    }
 }
 
 /// The git directories a commit in `workspace` writes to: the nearest `.git` at or above it

@@ -357,3 +357,7 @@ fn last_cap() -> libc::c_int {
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(63)
 }
+
+#[cfg(test)]
+#[path = "prepared_tests.rs"]
+mod tests;

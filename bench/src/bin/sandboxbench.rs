@@ -2,8 +2,9 @@
 //!
 //! Spawns `SHELL -c true` (default `/bin/sh`) RUNS times (default 300) per configuration,
 //! interleaved round-robin so machine noise hits every configuration alike, and prints the
-//! median and 90th percentile wall time of spawn-to-reap in milliseconds, and the median
-//! added cost against the unsandboxed spawn. Configurations: unsandboxed; Landlock + seccomp
+//! median and 90th percentile wall time of spawn-to-reap in milliseconds, the median CPU time
+//! (user + system) of the child itself (steadier on a busy machine: the spawn hook runs in the
+//! child), and the median added cost against the unsandboxed spawn. Configurations: unsandboxed; Landlock + seccomp
 //! only; plus the read-only mount namespace (network on); plus a private network namespace
 //! (network off, the default). The one-off `Prepared::new` time is printed too.
 //!
@@ -66,6 +67,7 @@ fn main() {
         prepared.push((name, sb));
     }
     let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); prepared.len()];
+    let mut cpu: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); prepared.len()];
     for round in 0..runs + 20 {
         for (i, (_, sb)) in prepared.iter().enumerate() {
             let mut cmd = Command::new(&shell);
@@ -74,6 +76,7 @@ fn main() {
             if let Some(sb) = sb {
                 sb.install_std(&mut cmd);
             }
+            let cpu_before = children_cpu_ms();
             let t = Instant::now();
             let status = cmd.status().expect("spawn");
             let ms = t.elapsed().as_secs_f64() * 1e3;
@@ -81,18 +84,37 @@ fn main() {
             // The first rounds warm the page cache and are not counted.
             if round >= 20 {
                 samples[i].push(ms);
+                cpu[i].push(children_cpu_ms() - cpu_before);
             }
         }
     }
     let base_median = percentile(&samples[0], 0.5);
-    println!("{runs} × `{shell} -c true`, spawn to reap, ms:");
-    println!("{:<32} {:>8} {:>8} {:>10}", "configuration", "median", "p90", "added");
-    for ((name, _), s) in prepared.iter().zip(&samples) {
+    let base_cpu = percentile(&cpu[0], 0.5);
+    println!("{runs} × `{shell} -c true`, ms (wall: spawn to reap; cpu: the child's user+sys):");
+    println!(
+        "{:<32} {:>8} {:>8} {:>10} {:>8} {:>10}",
+        "configuration", "wall", "p90", "added", "cpu", "added"
+    );
+    for (((name, _), s), c) in prepared.iter().zip(&samples).zip(&cpu) {
         let med = percentile(s, 0.5);
+        let cmed = percentile(c, 0.5);
         println!(
-            "{name:<32} {med:>8.3} {:>8.3} {:>+10.3}",
+            "{name:<32} {med:>8.3} {:>8.3} {:>+10.3} {cmed:>8.3} {:>+10.3}",
             percentile(s, 0.9),
-            med - base_median
+            med - base_median,
+            cmed - base_cpu
         );
     }
+}
+
+/// User + system CPU time of all reaped children so far, in milliseconds.
+fn children_cpu_ms() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut u);
+        u
+    };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1e3 + t.tv_usec as f64 / 1e3;
+    ms(usage.ru_utime) + ms(usage.ru_stime)
 }
