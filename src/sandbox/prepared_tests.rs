@@ -62,3 +62,11 @@ fn danger_full_access_prepares_nothing() {
     assert!(prepared.plan.is_none());
     prepared.apply_in_child().unwrap();
 }
+
+#[test]
+fn the_error_says_commands_will_not_run_and_how_to_opt_out() {
+    let text = SandboxError("Landlock is disabled on this kernel".into()).to_string();
+    assert!(text.contains("Landlock is disabled"), "{text}");
+    assert!(text.contains("will not run"), "{text}");
+    assert!(text.contains("--sandbox danger-full-access"), "{text}");
+}

@@ -75,7 +75,7 @@ fn the_sessions_commands_share_one_private_loopback() {
         return;
     }
     // The first command leaves a server behind and writes its port; the second connects.
-    let serve = "python3 -c 'import socket; s=socket.create_server((\"127.0.0.1\",0)); \
+    let serve = "python3 -c 'import socket; s=socket.create_server((\"127.0.0.1\",0)); s.settimeout(60); \
                  open(\"port\",\"w\").write(str(s.getsockname()[1])); a,_=s.accept(); \
                  a.sendall(b\"from the first\")' >/dev/null 2>&1 &";
     assert!(run(&sb, &d.ws, serve).status.success());
