@@ -72,6 +72,56 @@ fn writes_outside_the_workspace_fail_and_change_nothing() {
     }
 }
 
+/// Tries, with raw syscalls, to undo the read-only mounts, then to chmod `argv[1]`; exits 0
+/// only when the chmod worked.
+const UNDO_READ_ONLY: &str = r#"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+tried = []
+def call(name, rc):
+    tried.append((name, rc, os.strerror(ctypes.get_errno()) if rc < 0 else "ok"))
+call("remount / rw", libc.mount(None, b"/", None, 32 | 4096, None))
+call("umount /", libc.umount2(b"/", 2))
+clear_rdonly = (ctypes.c_uint64 * 4)(0, 1, 0, 0)
+call("mount_setattr / -ro", libc.syscall(442, -100, b"/", 0x8000, clear_rdonly, 32))
+try:
+    os.chmod(sys.argv[1], 0o777)
+    tried.append("chmod worked")
+except OSError as e:
+    tried.append(("chmod", e.strerror))
+print(tried)
+sys.exit(0 if "chmod worked" in tried else 1)
+"#;
+
+#[test]
+fn a_new_user_namespace_cannot_make_the_file_system_writable_again() {
+    let d = dirs();
+    let Some(sb) = sandbox(SandboxMode::WorkspaceWrite, &d.ws, false) else {
+        return;
+    };
+    if sb.tier != Tier::Full {
+        println!("skipped: tier is {}", sb.tier);
+        return;
+    }
+    let before = snapshot(&d.victim);
+    std::fs::write(d.ws.join("undo.py"), UNDO_READ_ONLY).unwrap();
+    // Inside its own user and mount namespace the command holds CAP_SYS_ADMIN there, but the
+    // mounts it inherited are locked read-only and Landlock refuses mount operations.
+    let file = d.victim.join("file");
+    let script = format!(
+        "unshare -Um --propagation unchanged python3 undo.py {}",
+        file.display()
+    );
+    let out = run(&sb, &d.ws, &script);
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("remount"),
+        "{out:?}"
+    );
+    assert_eq!(snapshot(&d.victim), before);
+}
+
 #[test]
 fn without_the_mount_namespace_chmod_outside_is_reported_as_not_blocked() {
     let d = dirs();
