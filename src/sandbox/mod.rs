@@ -25,11 +25,18 @@
 //!   otherwise seccomp denies `socket` for every family but `AF_UNIX`.
 //! - io_uring is denied (it would bypass the socket filter); x32 syscalls are denied.
 //!
-//! # Only in tier [`Tier::Full`] (root, or unprivileged user namespaces)
-//! - A private mount namespace with every mount read-only outside the writable roots, which
-//!   also stops `chmod`, `chown`, `touch -d`/`utimes` and xattr changes there (Landlock alone
-//!   does not), and covers reachable daemon sockets (docker, podman, containerd, `$DOCKER_HOST`)
-//!   with `/dev/null` so `connect` to them is refused.
+//! # Only in tier [`Tier::Full`] (root, or unprivileged user namespaces; Linux ≥ 5.12)
+//! - A private mount namespace per command with every mount read-only (`mount_setattr`,
+//!   recursive, so mounts made later on the host are covered too) outside the writable roots,
+//!   which are re-attached as they were (`open_tree` clones). That also stops `chmod`, `chown`,
+//!   `touch -d`/`utimes` and xattr changes outside the roots (Landlock alone does not), and a
+//!   command's own user namespace cannot undo it (inherited mounts are locked, Landlock
+//!   refuses mount calls). Reachable daemon sockets (docker, podman, containerd, CRI-O,
+//!   `$DOCKER_HOST`) are covered with `/dev/null`, so `connect` to them is refused.
+//! - Side effect: each writable root is its own mount, so `rename(2)` between two roots (say
+//!   `/tmp` → the workspace) fails with `EXDEV`; `mv` copies instead, as it does across file
+//!   systems. A non-root caller's command runs in a user namespace mapping only its own ids
+//!   (files of other owners show as `nobody`).
 //!
 //! # Not enforced
 //! - In [`Tier::LandlockSeccomp`]: metadata changes (chmod/chown/utimes/xattr) outside the roots;

@@ -92,7 +92,9 @@ pub fn check(prepared: &Prepared, home: Option<&Path>) -> io::Result<SelfTest> {
     let mut notes = prepared.notes.clone();
     let network = match (prepared.network, prepared.net_ns) {
         (true, _) => "on".to_string(),
-        (false, true) => "off (own network namespace: private loopback only)".to_string(),
+        (false, true) => {
+            "off (the session's private network namespace: its own loopback only)".to_string()
+        }
         (false, false) => "off (seccomp: only unix sockets)".to_string(),
     };
     let mut report = SelfTest {

@@ -334,3 +334,30 @@ fn cargo_builds_a_zero_dependency_crate_offline() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hi");
 }
+
+#[test]
+fn mv_from_the_temp_dir_into_the_workspace_works() {
+    let d = dirs();
+    let Some(sb) = sandbox(SandboxMode::WorkspaceWrite, &d.ws, false) else {
+        return;
+    };
+    let tmp = tempfile::tempdir_in("/tmp").unwrap();
+    let from = tmp.path().join("made-in-tmp");
+    let script = format!("echo hi > {0} && mv {0} moved", from.display());
+    let out = run(&sb, &d.ws, &script);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(std::fs::read_to_string(d.ws.join("moved")).unwrap(), "hi\n");
+    assert!(!from.exists());
+    // A bare rename(2) across two roots is EXDEV in the full tier (separate mounts).
+    let rename = format!(
+        "echo hi > {0} && python3 -c 'import os,sys; os.rename(sys.argv[1], \"renamed\")' {0}",
+        from.display()
+    );
+    let out = run(&sb, &d.ws, &rename);
+    if sb.tier == Tier::Full {
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("Invalid cross-device link"),
+            "{out:?}"
+        );
+    }
+}
