@@ -61,6 +61,7 @@ pub mod prompt;
 pub mod redact;
 pub mod render;
 pub mod repl;
+pub mod sandbox;
 pub mod session;
 pub mod session_run;
 pub mod slash;

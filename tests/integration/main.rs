@@ -24,3 +24,5 @@ mod bash_output;
 mod headless;
 // Crashes mid-write and odd files through the binary.
 mod crash;
+// The kernel sandbox (Landlock, seccomp, namespaces) around real shell commands.
+mod sandbox;
