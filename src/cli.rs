@@ -45,6 +45,11 @@ pub struct Cli {
     /// (nothing asks) [config: permission_mode]
     #[arg(long, value_name = "MODE")]
     pub permission_mode: Option<String>,
+    /// Sandbox for shell commands: read-only, workspace-write (default: write only in the
+    /// project and temp directories, no network) or danger-full-access (no sandbox)
+    /// [env: CORECODER_SANDBOX] [config: [sandbox] mode]
+    #[arg(long, value_name = "MODE")]
+    pub sandbox: Option<String>,
     /// Nothing asks: the same as --permission-mode bypassPermissions (CoreCoder's flag). The
     /// dangerous-command gate and the protected paths still hold
     #[arg(short = 'y', long, conflicts_with = "permission_mode")]

@@ -9,8 +9,11 @@
 pub mod order;
 mod texts;
 
+use texts::{
+    ESCALATION_HEADLESS, ESCALATION_OFF, escalation, escalation_reason, headless_reason,
+    parse_arguments, subject, tool_error,
+};
 pub use texts::{expected_arguments, summarize_args};
-use texts::{headless_reason, parse_arguments, subject, tool_error};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -22,6 +25,7 @@ use crate::event::AgentEvent;
 use crate::message::ToolCall;
 use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
+use crate::sandbox::{Confinement, SandboxMode, SessionSandbox};
 use crate::tools::{Tool, ToolContext, ToolOutput};
 use order::Footprint;
 
@@ -52,6 +56,9 @@ pub struct Dispatcher {
     /// The API key and the values of the variables hidden from the shell: they never enter
     /// the history, whatever a tool printed (`cat /proc/$PPID/environ` included).
     secrets: Vec<String>,
+    /// What each shell command runs under; `bash{unsandboxed: true}` leaves it only with a
+    /// person's yes.
+    sandbox: Arc<SessionSandbox>,
 }
 
 /// Secrets shorter than this are not redacted: replacing every `k` of a test key would
@@ -85,7 +92,19 @@ impl Dispatcher {
                 .into_iter()
                 .filter(|s| s.len() >= MIN_SECRET)
                 .collect(),
+            sandbox: Arc::new(SessionSandbox::off()),
         }
+    }
+
+    /// The session's sandbox for shell commands (without it, commands run unsandboxed: what
+    /// tests and embedders that run no shell need).
+    pub fn with_sandbox(mut self, sandbox: Arc<SessionSandbox>) -> Self {
+        self.sandbox = sandbox;
+        self
+    }
+
+    pub fn sandbox(&self) -> &Arc<SessionSandbox> {
+        &self.sandbox
     }
 
     pub fn permissions(&self) -> &Arc<Permissions> {
@@ -155,7 +174,24 @@ impl Dispatcher {
         if name == crate::tools::exit_plan_mode::NAME {
             return self.review_plan(&args, ctx).await;
         }
-        match self.permissions.decide(name, &action) {
+        let escalation = escalation(name, &args);
+        // Under danger-full-access there is no sandbox to leave: the call runs as any other.
+        if escalation.is_some()
+            && !self.sandbox.allows_escalation()
+            && self.sandbox.mode() != SandboxMode::DangerFullAccess
+        {
+            return Ok(self.deny(call, ctx, ESCALATION_OFF));
+        }
+        let escalate = escalation.is_some() && self.sandbox.allows_escalation();
+        let decision = match self.permissions.decide(name, &action) {
+            // Leaving the sandbox is always a person's choice: no rule, mode or --yes allows it.
+            Decision::Allow | Decision::Ask { .. } if escalate => Decision::Ask {
+                reason: escalation_reason(escalation.as_deref().unwrap_or_default()),
+                suggested: Vec::new(),
+            },
+            other => other,
+        };
+        match decision {
             Decision::Allow => {}
             Decision::Deny { reason } => return Ok(self.deny(call, ctx, &reason)),
             Decision::Ask { reason, suggested } => {
@@ -165,6 +201,7 @@ impl Dispatcher {
                     action: &action,
                     reason,
                     suggested,
+                    forced: escalate,
                 };
                 if let Some(refused) = self.approve(call, ctx, ask).await? {
                     return Ok(refused);
@@ -174,7 +211,13 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
-        Ok(match tool.run(args, ctx).await {
+        let mut ctx = ctx.clone();
+        ctx.sandbox = if escalate {
+            Confinement::None
+        } else {
+            self.sandbox.for_command(self.mode() == Mode::Plan)
+        };
+        Ok(match tool.run(args, &ctx).await {
             Ok(text) => ToolOutput::ok(text),
             Err(e) => tool_error(tool.as_ref(), e),
         })
@@ -231,7 +274,11 @@ impl Dispatcher {
         ask: Asking<'_>,
     ) -> Result<Option<ToolOutput>, Stopped> {
         let Some(approver) = &self.approver else {
-            let reason = headless_reason(ask.tool.name(), &ask.reason, &ask.suggested);
+            let reason = if ask.forced {
+                ESCALATION_HEADLESS.to_string()
+            } else {
+                headless_reason(ask.tool.name(), &ask.reason, &ask.suggested)
+            };
             return Ok(Some(self.deny(call, ctx, &reason)));
         };
         let _one_at_a_time = self.asking.lock().await;
@@ -241,8 +288,9 @@ impl Dispatcher {
         // While this call waited, an "always" for a parallel call may have come to cover it,
         // or the mode or the rules may have changed: decide again.
         let (reason, suggested) = match self.permissions.decide(ask.tool.name(), ask.action) {
-            Decision::Allow => return Ok(None),
             Decision::Deny { reason } => return Ok(Some(self.deny(call, ctx, &reason))),
+            _ if ask.forced => (ask.reason, ask.suggested),
+            Decision::Allow => return Ok(None),
             Decision::Ask { reason, suggested } => (reason, suggested),
         };
         let request = ApprovalRequest {
@@ -347,6 +395,8 @@ struct Asking<'a> {
     action: &'a Action,
     reason: String,
     suggested: Vec<Rule>,
+    /// An escalation out of the sandbox: asked whatever the rules and mode say.
+    forced: bool,
 }
 
 #[cfg(test)]

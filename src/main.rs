@@ -19,6 +19,7 @@ use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::approval::TerminalApprover;
 use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer, SpinnerHandle};
+use corecoder::sandbox::SessionSandbox;
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun, Start};
 use corecoder::tools::bash::SpillDir;
@@ -134,11 +135,19 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         trusted,
     };
     config::route::check(&route, &config.base_url, config.api_key.is_some())?;
-    for line in &notices {
+    let sandbox = config::sandbox::resolve(
+        &files,
+        cli.sandbox.as_deref(),
+        // Not from a `.env`: a project's file must not switch the sandbox off.
+        process("CORECODER_SANDBOX"),
+        trusted,
+    )?;
+    for line in notices.iter().chain(&sandbox.notices) {
         render::notice(color, line);
     }
     let store = SessionStore::new(
-        home.unwrap_or_else(|| cwd.clone())
+        home.clone()
+            .unwrap_or_else(|| cwd.clone())
             .join(".corecoder/sessions"),
     );
     let resume = match (&cli.resume, cli.continue_session) {
@@ -163,7 +172,12 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         _ => None,
     };
     let secrets = secrets(&config);
-    let dispatcher = Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets));
+    let sandbox = Arc::new(SessionSandbox::new(
+        sandbox.policy(&root, home.as_deref(), &process),
+        sandbox.allow_escalation,
+    ));
+    let dispatcher =
+        Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets).with_sandbox(sandbox));
     // Long `bash` outputs are saved here; the directory goes when `run` returns (the session
     // holds the owner), and what a killed earlier run left is removed now.
     let spill = Arc::new(SpillDir::new(std::env::temp_dir()));

@@ -175,6 +175,7 @@ impl SessionRun {
             mode: Some(self.dispatcher.mode())
                 .filter(|m| *m != Mode::Default)
                 .map(Mode::name),
+            sandbox: self.dispatcher.sandbox().mode(),
         }
     }
 
@@ -247,6 +248,14 @@ impl SessionRun {
                 self.set_mode(next);
             }
             SlashCommand::Permissions(arg) => self.permissions(arg.as_deref()),
+            SlashCommand::Status => render::plain(&format!(
+                "Model: {} at {}\nSession: {}\nPermission mode: {}\nSandbox: {}\n",
+                self.config.model,
+                crate::redact::redact_urls(&self.config.base_url),
+                self.session_id(),
+                self.dispatcher.mode(),
+                self.dispatcher.sandbox().describe()
+            )),
             SlashCommand::Quit => {}
         }
     }

@@ -20,6 +20,8 @@ pub enum SlashCommand {
     Plan,
     /// `/permissions [remove N]`: every rule in force and where it came from.
     Permissions(Option<String>),
+    /// `/status`: model, endpoint, session, permission mode and the shell sandbox.
+    Status,
     Quit,
 }
 
@@ -99,6 +101,12 @@ pub const COMMANDS: &[Spec] = &[
         help: "the rules in force and where they come from; remove one",
     },
     Spec {
+        name: "/status",
+        aliases: &[],
+        args: "",
+        help: "model, session, permission mode and the shell sandbox in force",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -138,6 +146,7 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/mode" => SlashCommand::Mode(arg),
         "/plan" => SlashCommand::Plan,
         "/permissions" => SlashCommand::Permissions(arg),
+        "/status" => SlashCommand::Status,
         _ => SlashCommand::Quit,
     }))
 }
@@ -208,7 +217,7 @@ mod tests {
 
     #[test]
     fn completion_and_help_come_from_the_table() {
-        assert_eq!(complete("/s"), ["/save", "/sessions"]);
+        assert_eq!(complete("/s"), ["/save", "/sessions", "/status"]);
         assert_eq!(complete("/cl"), ["/clear"]);
         assert!(complete("hello").is_empty());
         let help = help();

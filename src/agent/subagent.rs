@@ -104,6 +104,8 @@ impl Tool for SubAgent {
             changes: ctx.changes.clone(),
             events: Arc::new(move |ev| parent(AgentEvent::SubAgent(Box::new(ev)))),
             subagent: true,
+            // The dispatcher sets each of the sub-agent's shell commands' sandbox.
+            sandbox: Default::default(),
         };
         let mut child = Agent::new(
             self.llm.clone(),

@@ -27,6 +27,8 @@ pub struct FileSettings {
     pub permission_mode: Option<String>,
     pub permissions: Option<RuleLists>,
     pub shell_env: Option<ShellEnv>,
+    /// `[sandbox]`: judged in `config::sandbox` (a project's counts only when trusted).
+    pub sandbox: Option<super::sandbox::SandboxSection>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.

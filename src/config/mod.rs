@@ -10,6 +10,7 @@
 pub mod dotenv;
 pub mod file;
 pub mod route;
+pub mod sandbox;
 
 use std::time::Duration;
 
@@ -82,6 +83,8 @@ pub enum ConfigError {
         path: std::path::PathBuf,
         message: String,
     },
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
 }
 
 /// What the command line may override.

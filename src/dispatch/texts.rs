@@ -43,6 +43,37 @@ pub(super) fn headless_reason(tool: &str, reason: &str, suggested: &[Rule]) -> S
 }
 
 /// The call's arguments as a JSON object, or the error that tells the model how to resend them.
+/// The model asked to leave the sandbox, but the user's config turns escalation off.
+pub(super) const ESCALATION_OFF: &str = "running outside the sandbox is turned off \
+     ([sandbox] allow_escalation = false); run the command inside the sandbox, or tell the user \
+     what it needs";
+
+/// Nobody can say yes to leaving the sandbox in a run without a terminal.
+pub(super) const ESCALATION_HEADLESS: &str = "running outside the sandbox needs the user's yes, \
+     and this non-interactive run cannot ask; run the command inside the sandbox (only \
+     --sandbox danger-full-access runs commands unsandboxed without asking)";
+
+/// `Some(justification)` when a `bash` call asks to run outside the sandbox.
+pub(super) fn escalation(tool: &str, args: &Value) -> Option<String> {
+    if tool != "bash" || args.get("unsandboxed").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let why = args
+        .get("justification")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    Some(why.trim().to_string())
+}
+
+/// What the approval prompt says about an escalation.
+pub(super) fn escalation_reason(justification: &str) -> String {
+    if justification.is_empty() {
+        "asks to run OUTSIDE the sandbox (no reason given)".to_string()
+    } else {
+        format!("asks to run OUTSIDE the sandbox: {justification}")
+    }
+}
+
 pub(super) fn parse_arguments(name: &str, raw: &str) -> Result<Value, ToolOutput> {
     match serde_json::from_str(raw) {
         Ok(v @ Value::Object(_)) => Ok(v),

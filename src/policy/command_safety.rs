@@ -386,6 +386,6 @@ impl Checker {
 }
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod heldout_tests;
+#[cfg(test)]
+mod tests;

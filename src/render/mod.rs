@@ -370,6 +370,8 @@ pub struct Banner<'a> {
     pub resumed: usize,
     /// The permission mode's name when it is not `default`.
     pub mode: Option<&'static str>,
+    /// Shown unless it is the default `workspace-write`.
+    pub sandbox: crate::sandbox::SandboxMode,
 }
 
 /// The REPL's greeting.
@@ -384,6 +386,11 @@ pub fn banner(color: bool, b: &Banner) {
     }
     if let Some(mode) = b.mode {
         line.push_str(&format!(" · {mode} mode"));
+    }
+    match b.sandbox {
+        crate::sandbox::SandboxMode::WorkspaceWrite => {}
+        crate::sandbox::SandboxMode::DangerFullAccess => line.push_str(" · unsandboxed"),
+        other => line.push_str(&format!(" · sandbox {other}")),
     }
     line.push_str(" · /help for commands");
     let text = if color {

@@ -57,8 +57,10 @@ mod prepared;
 mod rules;
 mod seccomp;
 mod selftest;
+mod session;
 
 pub use policy::{DAEMON_SOCKETS, Preset, SandboxMode, SandboxPolicy};
 pub use prepared::{Prepared, SandboxError, SocketGuard, Tier};
 pub use rules::{SINKS, abi_version as landlock_abi};
 pub use selftest::{Probe, SelfTest, check};
+pub use session::{Confinement, SessionSandbox};

@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 
 use super::{Tool, ToolContext, ToolError, parse_args};
 use crate::policy::Action;
+use crate::sandbox::Confinement;
 use capture::Capture;
 pub use spill::SpillDir;
 
@@ -104,7 +105,9 @@ impl Tool for Bash {
             "type": "object",
             "properties": {
                 "command": {"type": "string", "description": "The shell command to run"},
-                "timeout": {"type": "integer", "description": "Timeout in seconds (default 120, max 600)"}
+                "timeout": {"type": "integer", "description": "Timeout in seconds (default 120, max 600)"},
+                "unsandboxed": {"type": "boolean", "description": "Run outside the sandbox (only when a command failed because of it and truly needs more; the user is always asked)"},
+                "justification": {"type": "string", "description": "With unsandboxed: why the command needs to run outside the sandbox, shown to the user"}
             },
             "required": ["command"]
         })
@@ -131,6 +134,7 @@ impl Tool for Bash {
             &self.hidden,
             Duration::from_secs(timeout),
             &self.spill,
+            &ctx.sandbox,
         )
         .await?;
         if let Some(dir) = run.final_dir.filter(|d| d.is_dir() && *d != cwd) {
@@ -152,6 +156,12 @@ impl Tool for Bash {
 struct Args {
     command: String,
     timeout: Option<u64>,
+    /// Read by the dispatcher, which asks the person and runs the call outside the sandbox
+    /// only with their yes; the tool itself just runs under what it is given.
+    #[allow(dead_code)]
+    unsandboxed: Option<bool>,
+    #[allow(dead_code)]
+    justification: Option<String>,
 }
 
 struct CommandRun {
@@ -191,7 +201,11 @@ async fn run_command(
     hidden: &[String],
     timeout: Duration,
     spill: &Arc<SpillDir>,
+    sandbox: &Confinement,
 ) -> Result<CommandRun, ToolError> {
+    if let Confinement::Refused(why) = sandbox {
+        return Err(ToolError::failed(why.clone()));
+    }
     // In the spill directory, so a killed corecoder leaves it where the next start looks.
     let cwd_file = spill
         .file()
@@ -200,6 +214,11 @@ async fn run_command(
     let mut shell = Command::new(shell());
     for name in hidden {
         shell.env_remove(name);
+    }
+    if let Confinement::Sandboxed(prepared) = sandbox {
+        // Applied in the child between fork and exec: the shell and everything it starts
+        // inherit it.
+        prepared.install_tokio(&mut shell);
     }
     let mut child = shell
         .arg("-c")

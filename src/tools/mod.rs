@@ -23,6 +23,7 @@ use serde_json::{Value, json};
 
 use crate::event::EventSink;
 use crate::policy::Action;
+use crate::sandbox::Confinement;
 
 /// A failure the model can act on. Its text becomes the tool message `Error: <text>`.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +116,9 @@ pub struct ToolContext {
     pub events: EventSink,
     /// Whether this context belongs to a sub-agent (its approval prompts say so).
     pub subagent: bool,
+    /// The sandbox the next shell command runs under: set by the dispatcher for each call
+    /// (tools never see the policy, only this).
+    pub sandbox: Confinement,
 }
 
 impl ToolContext {
@@ -124,6 +128,7 @@ impl ToolContext {
             changes: Arc::default(),
             events,
             subagent: false,
+            sandbox: Confinement::None,
         }
     }
 

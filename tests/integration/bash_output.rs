@@ -87,11 +87,7 @@ async fn a_huge_output_keeps_memory_bounded_and_its_saved_copy_capped_at_64_mib(
             "bash",
             json!({"command": "head -c 70000000 /dev/zero | tr '\\0' a; echo; echo END"}),
         )])),
-        Script::Sse(sse_tools(&[(
-            "c2",
-            "bash",
-            json!({"command": saved}),
-        )])),
+        Script::Sse(sse_tools(&[("c2", "bash", json!({"command": saved}))])),
         Script::Sse(sse_text("Done.")),
     ])
     .await;

@@ -161,7 +161,10 @@ async fn sigterm_during_a_tool_stops_the_run_saves_the_session_and_kills_the_too
         .map(|d| d.count())
         .unwrap_or(0);
     assert_eq!(sessions, 1, "the session was saved");
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).expect("tmp").flatten().collect();
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .expect("tmp")
+        .flatten()
+        .collect();
     assert!(left.is_empty(), "the spill directory was left: {left:?}");
     assert!(took < Duration::from_secs(10));
 }
