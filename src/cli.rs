@@ -81,6 +81,9 @@ pub enum Command {
         /// The shell command to check, as one argument
         command: String,
     },
+    /// Apply the shell sandbox in a child and report what this machine enforces: Landlock
+    /// ABI, tier, network, writable roots, and a probe of each guarantee (exit 1 if one fails)
+    SandboxCheck,
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

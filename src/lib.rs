@@ -103,7 +103,8 @@ pub fn build_agent(
     let cwd = ctx.cwd();
     let instructions = prompt::load_instructions(&cwd);
     let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep, spill));
-    let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref());
+    let sandbox = dispatcher.sandbox().describe();
+    let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref(), &sandbox);
     let sub = SubAgent::new(
         llm.clone(),
         basic.clone(),
@@ -114,7 +115,7 @@ pub fn build_agent(
     .with_text_call_recovery(config.text_tool_calls)
     .with_dispatcher(dispatcher.clone());
     let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
-    let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref());
+    let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref(), &sandbox);
     Ok(Agent::new(
         llm,
         toolbox,

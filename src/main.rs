@@ -19,7 +19,7 @@ use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::approval::TerminalApprover;
 use corecoder::render::json::{self, RunResult};
 use corecoder::render::{self, Renderer, SpinnerHandle};
-use corecoder::sandbox::SessionSandbox;
+use corecoder::sandbox::{Prepared, SessionSandbox};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun, Start};
 use corecoder::tools::bash::SpillDir;
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     let color = render::use_color(&env);
     match &cli.command {
         Some(Command::CheckCommand { command }) => return check_command(command),
+        Some(Command::SandboxCheck) => return sandbox_check(&cli, color),
         Some(Command::Completions { shell }) => {
             // The completion script is the program's output, written by clap itself.
             #[allow(clippy::disallowed_methods)]
@@ -90,6 +91,37 @@ async fn stop_requested() -> Error {
         _ = tokio::signal::ctrl_c() => Error::Interrupted,
         _ = term.recv() => Error::Signal("SIGTERM"),
         _ = hup.recv() => Error::Signal("SIGHUP"),
+    }
+}
+
+/// `corecoder sandbox-check`: the sandbox this directory's sessions would get, applied in a
+/// child and probed. Needs no API key.
+fn sandbox_check(cli: &Cli, color: bool) -> ExitCode {
+    let report = || -> Result<(bool, String), String> {
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        let home = home_dir();
+        let files = ConfigFiles::discover(&cwd, home.as_deref()).map_err(|e| e.to_string())?;
+        let root = corecoder::permissions::project_root(&cwd);
+        let trusted = files.trusts(&root);
+        let from_env = std::env::var("CORECODER_SANDBOX").ok();
+        let settings = config::sandbox::resolve(&files, cli.sandbox.as_deref(), from_env, trusted)
+            .map_err(|e| e.to_string())?;
+        let process = |k: &str| std::env::var(k).ok();
+        let policy = settings.policy(&root, home.as_deref(), &process);
+        let prepared = Prepared::new(&policy).map_err(|e| e.to_string())?;
+        let test = corecoder::sandbox::check(&prepared, home.as_deref())
+            .map_err(|e| format!("the self-test could not run: {e}"))?;
+        Ok((test.passed(), test.to_string()))
+    };
+    match report() {
+        Ok((passed, text)) => {
+            render::plain(&text);
+            ExitCode::from(if passed { exit::OK } else { exit::ERROR })
+        }
+        Err(e) => {
+            render::error(color, &e);
+            ExitCode::from(exit::ERROR)
+        }
     }
 }
 

@@ -27,7 +27,12 @@ When the plan is ready, call exit_plan_mode with the whole plan so the user can 
 not try to make the changes yourself until then.\n";
 
 /// The full system prompt for an agent working in `cwd` with `tools`.
-pub fn system_prompt(cwd: &Path, tools: &Toolbox, instructions: Option<&str>) -> String {
+pub fn system_prompt(
+    cwd: &Path,
+    tools: &Toolbox,
+    instructions: Option<&str>,
+    sandbox: &str,
+) -> String {
     let tool_list: String = tools
         .iter()
         .map(|t| format!("- {}: {}\n", t.name(), t.description()))
@@ -36,7 +41,10 @@ pub fn system_prompt(cwd: &Path, tools: &Toolbox, instructions: Option<&str>) ->
         "You are corecoder, a coding agent running in the user's terminal. You help with \
          software engineering: writing code, fixing bugs, refactoring, explaining code and \
          running commands, by calling the tools below.\n\n\
-         # Environment\n- Working directory: {}\n- OS: {} ({})\n- Date: {}\n\n\
+         # Environment\n- Working directory: {}\n- OS: {} ({})\n- Date: {}\n- Shell sandbox: \
+         {sandbox}. A command that fails because of the sandbox says `[sandbox] blocked`; if \
+         it truly needs more, call bash again with unsandboxed: true and a justification (the \
+         user is asked).\n\n\
          # Tools\n{tool_list}\n# Rules\n{RULES}\n",
         cwd.display(),
         std::env::consts::OS,
@@ -115,7 +123,12 @@ mod tests {
 
     #[test]
     fn prompt_names_environment_tools_and_instructions() {
-        let p = system_prompt(Path::new("/w"), &Toolbox::basic(), Some("use tabs"));
+        let p = system_prompt(
+            Path::new("/w"),
+            &Toolbox::basic(),
+            Some("use tabs"),
+            "workspace-write",
+        );
         assert!(p.contains("Working directory: /w"));
         assert!(p.contains("- edit_file: "));
         assert!(p.contains("8. If the request is ambiguous"));

@@ -28,6 +28,7 @@ use crate::sandbox::Confinement;
 use capture::Capture;
 pub use spill::SpillDir;
 
+mod blocked;
 mod capture;
 mod reply;
 mod spill;
@@ -141,13 +142,19 @@ impl Tool for Bash {
             ctx.set_cwd(dir);
         }
         let timed_out = run.timed_out.then_some(timeout);
-        Ok(reply::reply(
-            run.stdout,
-            run.stderr,
-            run.status,
-            timed_out,
-            &self.spill,
-        ))
+        // Errors often go to stdout too (`2>&1`): look at the end of both.
+        let blocked = match &ctx.sandbox {
+            Confinement::Sandboxed(prepared) if run.status != Some(0) => {
+                let tail = format!("{}\n{}", run.stdout.last(4000), run.stderr.last(4000));
+                blocked::note(&tail, prepared)
+            }
+            _ => None,
+        };
+        let text = reply::reply(run.stdout, run.stderr, run.status, timed_out, &self.spill);
+        Ok(match blocked {
+            Some(note) => format!("{text}\n{note}"),
+            None => text,
+        })
     }
 }
 

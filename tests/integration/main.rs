@@ -24,5 +24,7 @@ mod bash_output;
 mod headless;
 // Crashes mid-write and odd files through the binary.
 mod crash;
+// The sandbox through the binary: flags, escalation, what the model is told.
+mod sandboxed_runs;
 // The kernel sandbox (Landlock, seccomp, namespaces) around real shell commands.
 mod sandbox;
