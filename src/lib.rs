@@ -38,6 +38,11 @@
 //! - The API key never enters the history (tool outputs are redacted) and shell commands do
 //!   not see it, nor other secret-named variables unless the user's config keeps them; the
 //!   values of the hidden ones are redacted from tool outputs too.
+//! - Every shell command runs inside the kernel sandbox unless the user chose otherwise
+//!   (`danger-full-access`, or a yes to one escalation): the dispatcher gives `bash` its
+//!   confinement; a sandbox that cannot be applied refuses the command, never falls back.
+//! - Tools put bytes on disk only through `durable::replace`: a crash leaves the old file or
+//!   the new one, and no stray temp file.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
