@@ -167,3 +167,46 @@ async fn sandbox_check_reports_the_tier_and_passes_its_probes() {
         assert!(run.stdout.contains(part), "{part}: {}", run.stdout);
     }
 }
+
+#[tokio::test]
+async fn in_the_repl_an_escalation_is_asked_even_with_yes_and_shows_its_justification() {
+    let Some((work, _victim, target)) = skip() else {
+        return;
+    };
+    std::fs::write(work.path().join("target.txt"), target.display().to_string()).expect("t");
+    let command = "touch \"$(cat target.txt)\"";
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[("c1", "bash", json!({"command": command}))])),
+        Script::Sse(sse_tools(&[(
+            "c2",
+            "bash",
+            json!({"command": command, "unsandboxed": true,
+                   "justification": "the file lives outside the project"}),
+        )])),
+        Script::Sse(sse_text("All done.")),
+    ])
+    .await;
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let Some(t) = crate::repl::Tmux::start(work.path(), &env, "--yes") else {
+        return;
+    };
+    t.line_at(1, "plant it").await;
+    // The sandboxed try ran without a prompt (--yes) and was blocked; the escalation asks.
+    let screen = t
+        .wait_for("OUTSIDE the sandbox: the file lives outside the project")
+        .await;
+    assert!(
+        !target.exists(),
+        "the first, sandboxed try escaped:\n{screen}"
+    );
+    assert!(
+        !screen.contains("[a] always"),
+        "no rule can allow an escalation:\n{screen}"
+    );
+    t.keys(&["y"]);
+    t.wait_for("All done.").await;
+    assert!(
+        target.exists(),
+        "the approved escalation did not run unsandboxed"
+    );
+}
