@@ -1,12 +1,15 @@
 //! Pure reply assembly: SSE events → lenient chunks → an assembled [`Reply`].
 //!
 //! Each JSON payload is read as a loose `serde_json::Value` (never strict OpenAI types, which
-//! real providers break) and folded into content, reasoning, refusal, tool calls, finish
-//! reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing here
-//! does I/O, so every provider quirk is a plain unit test.
+//! real providers break) and folded into content, reasoning, refusal, tool calls (`calls.rs`),
+//! finish reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing
+//! here does I/O, so every provider quirk is a plain unit test.
 
-use serde_json::{Map, Value};
+mod calls;
 
+use serde_json::Value;
+
+use self::calls::Calls;
 use super::sse::SseEvent;
 use super::{Reply, Usage};
 use crate::message::{FunctionCall, ToolCall};
@@ -25,23 +28,13 @@ impl Delta {
     }
 }
 
-#[derive(Debug, Default)]
-struct CallAcc {
-    id: Option<String>,
-    index: Option<i64>,
-    name: String,
-    arguments: String,
-    extra: Map<String, Value>,
-}
-
 /// Assembles one streamed completion from its events.
 #[derive(Debug, Default)]
 pub struct ReplyBuilder {
     text: String,
     reasoning: String,
     refusal: String,
-    calls: Vec<CallAcc>,
-    legacy_call: Option<usize>,
+    calls: Calls,
     finish_reason: Option<String>,
     usage: Option<Value>,
     error: Option<String>,
@@ -163,11 +156,11 @@ impl ReplyBuilder {
         }
         if let Some(calls) = d.get("tool_calls").and_then(Value::as_array) {
             for (pos, call) in calls.iter().enumerate() {
-                self.apply_tool_delta(call, pos, calls.len());
+                self.calls.apply(call, pos, calls.len());
             }
         }
         if let Some(fc) = d.get("function_call").filter(|f| f.is_object()) {
-            self.apply_legacy_call(fc);
+            self.calls.apply_legacy(fc);
         }
         self.text.push_str(&delta.text);
         self.reasoning.push_str(&delta.reasoning);
@@ -175,72 +168,10 @@ impl ReplyBuilder {
         delta
     }
 
-    fn apply_tool_delta(&mut self, td: &Value, pos: usize, count: usize) {
-        let id = td
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        let index = td.get("index").and_then(Value::as_i64);
-        let slot = match (id, index) {
-            (Some(id), _) => self
-                .calls
-                .iter()
-                .position(|c| c.id.as_deref() == Some(id))
-                // A call opened at this index without an id yet adopts it; a *different* id on a
-                // reused index is a new call (gateways that send every call with index 0).
-                .or_else(|| {
-                    index.and_then(|i| {
-                        self.calls
-                            .iter()
-                            .rposition(|c| c.index == Some(i) && c.id.is_none())
-                    })
-                }),
-            (None, Some(i)) => self.calls.iter().rposition(|c| c.index == Some(i)),
-            // Gemini and Mistral send no index. Several index-less calls in one delta are
-            // separate calls, so only the first of them may continue the latest call.
-            (None, None) if count > 1 && pos > 0 => None,
-            (None, None) => self.calls.len().checked_sub(1),
-        };
-        let slot = slot.unwrap_or_else(|| {
-            self.calls.push(CallAcc {
-                index,
-                ..CallAcc::default()
-            });
-            self.calls.len() - 1
-        });
-        let call = &mut self.calls[slot];
-        if call.id.is_none() {
-            call.id = id.map(str::to_string);
-        }
-        if call.index.is_none() {
-            call.index = index;
-        }
-        if let Some(f) = td.get("function") {
-            merge_name(&mut call.name, f.get("name"));
-            append_arguments(&mut call.arguments, f.get("arguments"));
-        }
-        if let Some(obj) = td.as_object() {
-            for (k, v) in obj {
-                if !matches!(k.as_str(), "id" | "index" | "type" | "function") && !v.is_null() {
-                    call.extra.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-
-    fn apply_legacy_call(&mut self, fc: &Value) {
-        let slot = *self.legacy_call.get_or_insert_with(|| {
-            self.calls.push(CallAcc::default());
-            self.calls.len() - 1
-        });
-        let call = &mut self.calls[slot];
-        merge_name(&mut call.name, fc.get("name"));
-        append_arguments(&mut call.arguments, fc.get("arguments"));
-    }
-
     /// The assembled reply, with wire values as received (ids may be missing, arguments empty).
     pub fn wire_calls(&self) -> Vec<(Option<String>, String, String)> {
         self.calls
+            .list()
             .iter()
             .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
             .collect()
@@ -269,6 +200,7 @@ impl ReplyBuilder {
     pub fn finish(self, id_seed: &str) -> Reply {
         let tool_calls = self
             .calls
+            .into_list()
             .into_iter()
             .filter(|c| !c.name.is_empty())
             .enumerate()
@@ -347,31 +279,6 @@ fn content_parts(parts: &[Value], delta: &mut Delta) {
             }
             _ => {}
         }
-    }
-}
-
-/// Name rule: ignore `""` and identical repeats; a longer name that extends the held one
-/// replaces it; anything else is a fragment and is appended.
-fn merge_name(held: &mut String, incoming: Option<&Value>) {
-    let Some(name) = incoming.and_then(Value::as_str).filter(|s| !s.is_empty()) else {
-        return;
-    };
-    if held == name {
-        return;
-    }
-    if name.starts_with(held.as_str()) {
-        *held = name.to_string();
-    } else {
-        held.push_str(name);
-    }
-}
-
-/// Argument strings are concatenated; an object (llama.cpp, TGI) is serialised to JSON text.
-fn append_arguments(held: &mut String, incoming: Option<&Value>) {
-    match incoming {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => held.push_str(s),
-        Some(other) => held.push_str(&other.to_string()),
     }
 }
 

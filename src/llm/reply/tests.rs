@@ -1,3 +1,4 @@
+use super::calls::merge_name;
 use super::*;
 
 fn build(payloads: &[&str]) -> ReplyBuilder {
