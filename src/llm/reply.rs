@@ -4,6 +4,10 @@
 //! real providers break) and folded into content, reasoning, refusal, tool calls (`calls.rs`),
 //! finish reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing
 //! here does I/O, so every provider quirk is a plain unit test.
+//!
+//! A reply is bounded: once its text, reasoning, refusal and tool calls together pass the
+//! builder's limit ([`reply_limit`] of the configured `max_tokens`), every further event fails
+//! with [`ReplyTooLarge`], so a server that streams without end cannot grow memory without end.
 
 mod calls;
 
@@ -13,6 +17,34 @@ use self::calls::Calls;
 use super::sse::SseEvent;
 use super::{Reply, Usage};
 use crate::message::{FunctionCall, ToolCall};
+
+/// Bytes one token of output can plausibly take: about 4 for English, up to ~16 for CJK text,
+/// code and the long whitespace runs some tokenizers hold in one token.
+const BYTES_PER_TOKEN: usize = 16;
+/// Room beyond `max_tokens`: reasoning that some providers stream outside it (DeepSeek's
+/// chain of thought) and providers that overshoot or ignore the limit.
+const TOKEN_SLACK: usize = 4;
+/// The smallest limit, whatever `max_tokens` says: a reasoning model can think for tens of
+/// thousands of tokens before a short answer. 8 MiB is about two million tokens of text.
+const MIN_REPLY_BYTES: usize = 8 << 20;
+/// The largest limit, whatever `max_tokens` says.
+const MAX_REPLY_BYTES: usize = 1 << 30;
+
+/// How large a reply to a request with `max_tokens` may grow before it is refused:
+/// 64 bytes per token, at least 8 MiB, at most 1 GiB (8 MiB for the default 4096).
+pub fn reply_limit(max_tokens: u32) -> usize {
+    usize::try_from(max_tokens)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(BYTES_PER_TOKEN * TOKEN_SLACK)
+        .clamp(MIN_REPLY_BYTES, MAX_REPLY_BYTES)
+}
+
+/// The reply grew past the builder's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the reply grew past {limit} bytes")]
+pub struct ReplyTooLarge {
+    pub limit: usize,
+}
 
 /// What one event contributed that the user should see right away.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -29,7 +61,7 @@ impl Delta {
 }
 
 /// Assembles one streamed completion from its events.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReplyBuilder {
     text: String,
     reasoning: String,
@@ -41,11 +73,44 @@ pub struct ReplyBuilder {
     done: bool,
     chunks: usize,
     bad_payloads: usize,
+    limit: usize,
+    too_large: bool,
+}
+
+impl Default for ReplyBuilder {
+    fn default() -> Self {
+        Self::with_limit(reply_limit(crate::config::DEFAULT_MAX_TOKENS))
+    }
 }
 
 impl ReplyBuilder {
+    /// A builder bounded for the default `max_tokens`.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A builder that refuses a reply larger than `limit` bytes (see [`ReplyBuilder::size`]).
+    pub fn with_limit(limit: usize) -> Self {
+        ReplyBuilder {
+            text: String::new(),
+            reasoning: String::new(),
+            refusal: String::new(),
+            calls: Calls::default(),
+            finish_reason: None,
+            usage: None,
+            error: None,
+            done: false,
+            chunks: 0,
+            bad_payloads: 0,
+            limit,
+            too_large: false,
+        }
+    }
+
+    /// What the reply holds, in bytes: text, reasoning, refusal, and each tool call's id, name,
+    /// arguments and extra fields plus a small fixed amount for its bookkeeping.
+    pub fn size(&self) -> usize {
+        self.text.len() + self.reasoning.len() + self.refusal.len() + self.calls.bytes()
     }
 
     /// `[DONE]` was seen: the caller should stop reading.
@@ -69,8 +134,30 @@ impl ReplyBuilder {
         self.error.as_deref()
     }
 
-    /// Applies one SSE event and returns what should be shown now.
-    pub fn apply(&mut self, ev: &SseEvent) -> Delta {
+    /// Applies one SSE event and returns what should be shown now. Fails once the reply has
+    /// grown past the limit (the event that crossed it included), and for every event after.
+    pub fn apply(&mut self, ev: &SseEvent) -> Result<Delta, ReplyTooLarge> {
+        self.check_size()?;
+        let delta = self.fold_event(ev);
+        self.check_size().map(|()| delta)
+    }
+
+    /// Applies one parsed chunk (`chat.completion.chunk`, leniently); fails as [`Self::apply`].
+    pub fn apply_chunk(&mut self, chunk: &Value) -> Result<Delta, ReplyTooLarge> {
+        self.check_size()?;
+        let delta = self.fold_chunk(chunk);
+        self.check_size().map(|()| delta)
+    }
+
+    fn check_size(&mut self) -> Result<(), ReplyTooLarge> {
+        self.too_large |= self.size() > self.limit;
+        match self.too_large {
+            true => Err(ReplyTooLarge { limit: self.limit }),
+            false => Ok(()),
+        }
+    }
+
+    fn fold_event(&mut self, ev: &SseEvent) -> Delta {
         if self.done {
             // `[DONE]` ends the stream. The client stops reading after the network read that
             // held it, so without this, events behind it would count only when they happened
@@ -95,7 +182,7 @@ impl ReplyBuilder {
             return Delta::default();
         }
         match serde_json::from_str::<Value>(data) {
-            Ok(chunk) => self.apply_chunk(&chunk),
+            Ok(chunk) => self.fold_chunk(&chunk),
             Err(_) => {
                 // Undecodable payloads are skipped; a stream made only of them is reported by
                 // the caller as "not an event stream".
@@ -105,8 +192,7 @@ impl ReplyBuilder {
         }
     }
 
-    /// Applies one parsed chunk (`chat.completion.chunk`, leniently).
-    pub fn apply_chunk(&mut self, chunk: &Value) -> Delta {
+    fn fold_chunk(&mut self, chunk: &Value) -> Delta {
         self.chunks += 1;
         let mut delta = Delta::default();
         if let Some(err) = chunk.get("error").filter(|e| truthy(e)) {

@@ -24,6 +24,10 @@ pub(super) struct CallAcc {
     pub extra: Map<String, Value>,
 }
 
+/// Each call counts this much towards the reply's size besides its text: its bookkeeping is
+/// real memory, and a stream of calls that never carry a byte must not grow without bound.
+pub(super) const CALL_OVERHEAD: usize = 64;
+
 /// The calls of one reply, in the order they were opened, with the maps that find them.
 #[derive(Debug, Default)]
 pub(super) struct Calls {
@@ -40,9 +44,15 @@ pub(super) struct Calls {
     open_at_index: HashMap<i64, Vec<usize>>,
     /// The call legacy `function_call` deltas build.
     legacy: Option<usize>,
+    /// Bytes of ids, names, arguments and extra fields, plus [`CALL_OVERHEAD`] per call.
+    bytes: usize,
 }
 
 impl Calls {
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     pub fn list(&self) -> &[CallAcc] {
         &self.list
     }
@@ -74,6 +84,7 @@ impl Calls {
         {
             self.list[slot].id = Some(id.to_string());
             self.by_id.entry(id.to_string()).or_insert(slot);
+            self.bytes += id.len();
         }
         if let Some(i) = index
             && self.list[slot].index.is_none()
@@ -84,14 +95,20 @@ impl Calls {
             self.note_index(slot, i);
         }
         let call = &mut self.list[slot];
+        let before = call.name.len() + call.arguments.len();
         if let Some(f) = td.get("function") {
             merge_name(&mut call.name, f.get("name"));
             append_arguments(&mut call.arguments, f.get("arguments"));
         }
+        let after = call.name.len() + call.arguments.len();
+        self.bytes = self.bytes + after - before;
         if let Some(obj) = td.as_object() {
             for (k, v) in obj {
                 if !matches!(k.as_str(), "id" | "index" | "type" | "function") && !v.is_null() {
-                    call.extra.insert(k.clone(), v.clone());
+                    self.bytes += k.len() + json_len(v);
+                    if let Some(old) = self.list[slot].extra.insert(k.clone(), v.clone()) {
+                        self.bytes -= k.len() + json_len(&old);
+                    }
                 }
             }
         }
@@ -108,8 +125,11 @@ impl Calls {
             }
         };
         let call = &mut self.list[slot];
+        let before = call.name.len() + call.arguments.len();
         merge_name(&mut call.name, fc.get("name"));
         append_arguments(&mut call.arguments, fc.get("arguments"));
+        let after = call.name.len() + call.arguments.len();
+        self.bytes = self.bytes + after - before;
     }
 
     /// Opens a new call at the end, with `index` and no id yet.
@@ -119,6 +139,7 @@ impl Calls {
             index,
             ..CallAcc::default()
         });
+        self.bytes += CALL_OVERHEAD;
         if let Some(i) = index {
             self.note_index(slot, i);
         }
@@ -168,6 +189,25 @@ fn append_arguments(held: &mut String, incoming: Option<&Value>) {
         None | Some(Value::Null) => {}
         Some(Value::String(s)) => held.push_str(s),
         Some(other) => held.push_str(&other.to_string()),
+    }
+}
+
+/// The length of `v` as compact JSON, counted without building the text.
+fn json_len(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    match serde_json::to_writer(&mut count, v) {
+        Ok(()) => count.0,
+        Err(_) => 0,
     }
 }
 

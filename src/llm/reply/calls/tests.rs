@@ -130,6 +130,28 @@ fn maps_correlate_exactly_as_the_scanning_rules_on_random_streams() {
     }
 }
 
+#[test]
+fn size_counts_ids_names_arguments_extras_and_each_call() {
+    let mut calls = Calls::default();
+    calls.apply(
+        &json!({"index":0,"id":"c1","function":{"name":"read","arguments":"{\"a\""}}),
+        0,
+        1,
+    );
+    assert_eq!(calls.bytes(), CALL_OVERHEAD + 2 + 4 + 4);
+    // A name that extends the held one replaces it; the extra field is counted once even when
+    // it is sent again.
+    let more = json!({"index":0,"function":{"name":"read_file","arguments":":1}"},"sig":"xy"});
+    calls.apply(&more, 0, 1);
+    calls.apply(&json!({"index":0,"sig":"xy"}), 0, 1);
+    assert_eq!(calls.bytes(), CALL_OVERHEAD + 2 + 9 + 7 + 3 + 4);
+    // Calls that never carry a byte still count.
+    for i in 1..=10 {
+        calls.apply(&json!({"index": i}), 0, 1);
+    }
+    assert_eq!(calls.bytes(), 11 * CALL_OVERHEAD + 2 + 9 + 7 + 3 + 4);
+}
+
 /// 100,000 calls, each opened by its id and continued by its index, as one big parallel reply
 /// would stream them. The scanning rules took about a minute for this in a release build; the
 /// maps take a fraction of a second even in a debug build, so ten seconds is far from both.
