@@ -5,9 +5,9 @@
 //! are used in turn (0 means an empty read followed by a one-byte read) and the rest is the
 //! stream. Invariants: nothing panics, and the decoded events and the assembled reply (text,
 //! reasoning, refusal, tool calls, finish reason, usage, error, completeness) are the same
-//! whether the stream arrives in one read or in those pieces. Each input runs twice: with no
-//! limits, and with limits of a few hundred bytes on an event and on the reply, so that the
-//! bounds are reached and their failures must not depend on the split either.
+//! whether the stream arrives in one read or in those pieces. Each input runs with no limits
+//! and with limits of a few hundred bytes on an event and on the reply, so that the bounds
+//! are reached and their failures must not depend on the split either.
 
 #![no_main]
 
@@ -15,8 +15,9 @@ use corecoder::llm::Reply;
 use corecoder::llm::reply::ReplyBuilder;
 use corecoder::llm::sse::{SseDecoder, SseEvent};
 
-/// (event limit, reply limit): none, and small enough that inputs of a few KiB cross them.
-const LIMITS: [(usize, usize); 2] = [(usize::MAX, usize::MAX), (300, 400)];
+/// (event limit, reply limit): none; a reply limit alone; and both, small enough that inputs
+/// of a few KiB cross them (a recorded chunk is 100-600 bytes).
+const LIMITS: [(usize, usize); 3] = [(usize::MAX, usize::MAX), (usize::MAX, 40), (600, 100)];
 use libfuzzer_sys::fuzz_target;
 
 /// What the client ends up with, plus the builder's flags the client branches on.
