@@ -5,13 +5,19 @@
 //! are used in turn (0 means an empty read followed by a one-byte read) and the rest is the
 //! stream. Invariants: nothing panics, and the decoded events and the assembled reply (text,
 //! reasoning, refusal, tool calls, finish reason, usage, error, completeness) are the same
-//! whether the stream arrives in one read or in those pieces.
+//! whether the stream arrives in one read or in those pieces. Each input runs with no limits
+//! and with limits of a few hundred bytes on an event and on the reply, so that the bounds
+//! are reached and their failures must not depend on the split either.
 
 #![no_main]
 
 use corecoder::llm::Reply;
 use corecoder::llm::reply::ReplyBuilder;
 use corecoder::llm::sse::{SseDecoder, SseEvent};
+
+/// (event limit, reply limit): none; a reply limit alone; and both, small enough that inputs
+/// of a few KiB cross them (a recorded chunk is 100-600 bytes).
+const LIMITS: [(usize, usize); 3] = [(usize::MAX, usize::MAX), (usize::MAX, 40), (600, 100)];
 use libfuzzer_sys::fuzz_target;
 
 /// What the client ends up with, plus the builder's flags the client branches on.
@@ -23,37 +29,55 @@ struct Outcome {
     understood_chunks: usize,
 }
 
-/// The client's read loop (`read_stream` in `llm/openai.rs`) without the I/O.
-fn assemble<'a>(reads: impl Iterator<Item = &'a [u8]>) -> Outcome {
-    let mut decoder = SseDecoder::new();
-    let mut builder = ReplyBuilder::new();
+/// The client's read loop (`read_stream` in `llm/openai.rs`) without the I/O; a bound that
+/// was crossed is the outcome instead.
+fn assemble<'a>(
+    reads: impl Iterator<Item = &'a [u8]>,
+    (event_limit, reply_limit): (usize, usize),
+) -> Result<Outcome, String> {
+    let mut decoder = SseDecoder::with_limit(event_limit);
+    let mut builder = ReplyBuilder::with_limit(reply_limit);
     for bytes in reads {
-        for ev in decoder.push(bytes) {
-            builder.apply(&ev);
+        for ev in decoder.push(bytes).map_err(|e| e.to_string())? {
+            builder.apply(&ev).map_err(|e| e.to_string())?;
         }
         if builder.is_done() {
             break;
         }
     }
-    if let Some(ev) = decoder.finish() {
-        builder.apply(&ev);
+    if !builder.is_done()
+        && let Some(ev) = decoder.finish().map_err(|e| e.to_string())?
+    {
+        builder.apply(&ev).map_err(|e| e.to_string())?;
     }
     let (done, complete, understood_chunks) =
         (builder.is_done(), builder.is_complete(), builder.chunks());
-    Outcome {
+    Ok(Outcome {
         reply: builder.finish("fuzz"),
         done,
         complete,
         understood_chunks,
-    }
+    })
 }
 
-/// Every event the decoder produces, reading to the end.
-fn decode<'a>(reads: impl Iterator<Item = &'a [u8]>) -> Vec<SseEvent> {
-    let mut decoder = SseDecoder::new();
-    let mut out: Vec<SseEvent> = reads.flat_map(|b| decoder.push(b)).collect();
-    out.extend(decoder.finish());
-    out
+/// Every event the decoder produces, reading to the end or to its failure.
+fn decode<'a>(
+    reads: impl Iterator<Item = &'a [u8]>,
+    limit: usize,
+) -> (Vec<SseEvent>, Option<String>) {
+    let mut decoder = SseDecoder::with_limit(limit);
+    let mut out = Vec::new();
+    for bytes in reads {
+        match decoder.push(bytes) {
+            Ok(events) => out.extend(events),
+            Err(e) => return (out, Some(e.to_string())),
+        }
+    }
+    match decoder.finish() {
+        Ok(last) => out.extend(last),
+        Err(e) => return (out, Some(e.to_string())),
+    }
+    (out, None)
 }
 
 /// The stream cut into reads of the given lengths, used cyclically.
@@ -85,17 +109,19 @@ fuzz_target!(|data: &[u8]| {
     let (lengths, stream) = rest.split_at(count);
     let reads = split(stream, lengths);
 
-    let whole = decode(std::iter::once(stream));
-    let pieces = decode(reads.iter().copied());
-    assert_eq!(
-        whole, pieces,
-        "decoded events differ when split as {lengths:?}"
-    );
+    for limits in LIMITS {
+        let whole = decode(std::iter::once(stream), limits.0);
+        let pieces = decode(reads.iter().copied(), limits.0);
+        assert_eq!(
+            whole, pieces,
+            "decoded events differ when split as {lengths:?} (limits {limits:?})"
+        );
 
-    let whole = assemble(std::iter::once(stream));
-    let pieces = assemble(reads.iter().copied());
-    assert_eq!(
-        whole, pieces,
-        "assembled reply differs when split as {lengths:?}"
-    );
+        let whole = assemble(std::iter::once(stream), limits);
+        let pieces = assemble(reads.iter().copied(), limits);
+        assert_eq!(
+            whole, pieces,
+            "assembled reply differs when split as {lengths:?} (limits {limits:?})"
+        );
+    }
 });

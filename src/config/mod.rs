@@ -20,6 +20,7 @@ pub use file::{ConfigFiles, FileSettings};
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
 pub const DEFAULT_MAX_ROUNDS: usize = 50;
+pub const DEFAULT_MAX_TOKENS: u32 = 4096;
 
 /// Every variable we read, with its default, for `--help` and the README.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -172,7 +173,10 @@ impl Config {
                 .or_else(|| get("CORECODER_MODEL"))
                 .or_else(|| files.model())
                 .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
-            max_tokens: number(raw("CORECODER_MAX_TOKENS", files.raw("max_tokens")), 4096)?,
+            max_tokens: number(
+                raw("CORECODER_MAX_TOKENS", files.raw("max_tokens")),
+                DEFAULT_MAX_TOKENS,
+            )?,
             temperature: number(raw("CORECODER_TEMPERATURE", files.raw("temperature")), 0.0)?,
             max_context: number(
                 raw("CORECODER_MAX_CONTEXT", files.raw("max_context")),

@@ -87,6 +87,34 @@ pub enum LlmError {
     Incomplete { attempts: u32 },
     #[error("the provider's response is not an event stream: {0}")]
     NotEventStream(String),
+    #[error(
+        "the reply grew past {limit} bytes ({}), the most allowed for max_tokens = {max_tokens}, \
+         so reading stopped; the provider was streaming far beyond any answer that size \
+         (raise max_tokens if the model really needs to write more)",
+        mib(*.limit)
+    )]
+    ReplyTooLarge { limit: usize, max_tokens: u32 },
+    #[error(
+        "the provider sent more than {limit} bytes ({}) in one event-stream line or event \
+         without ending it, so reading stopped",
+        mib(*.limit)
+    )]
+    EventTooLarge { limit: usize },
+    #[error(
+        "the provider sent {bytes} bytes ({}) without adding anything to the reply, \
+         so reading stopped",
+        mib(*.bytes)
+    )]
+    NoContent { bytes: usize },
+}
+
+/// `bytes` in MiB, for messages: "8 MiB", "12.5 MiB".
+fn mib(bytes: usize) -> String {
+    let m = bytes as f64 / f64::from(1 << 20);
+    match m.fract() == 0.0 {
+        true => format!("{m} MiB"),
+        false => format!("{m:.1} MiB"),
+    }
 }
 
 #[async_trait]

@@ -4,7 +4,8 @@
 //! 1 s / 2 s / 4 s or the server's `retry-after-ms` / `Retry-After`, capped at 60 s), the
 //! per-provider request dialect learned from 400s (`stream_options`, `max_tokens` →
 //! `max_completion_tokens`, `temperature`), restarting a stream that breaks before it completes
-//! (at most twice), and the idle timeout. Decoding is `sse.rs`'s job; nothing here parses chunks.
+//! (at most twice), and the idle timeout. Reading a response, with the bounds on its size, is
+//! `stream.rs`; decoding is `sse.rs`'s job; nothing here parses chunks.
 
 use std::error::Error as _;
 use std::sync::Mutex;
@@ -15,16 +16,14 @@ use async_trait::async_trait;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-use super::reply::{ReplyBuilder, error_message};
-use super::sse::SseDecoder;
+use self::stream::{Limits, read_stream};
+use super::reply::error_message;
 use super::{ChatRequest, Llm, LlmError, Reply, StreamEvent};
 use crate::message::Message;
 
 const MAX_ATTEMPTS: u32 = 4;
 const MAX_STREAM_RESTARTS: u32 = 2;
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(60);
-/// How much of a body that is not an event stream we keep to explain it (or parse it whole).
-const MAX_RAW_BODY: usize = 1 << 20;
 
 /// What a request needs from the configuration. `Debug` is not derived: it holds the key.
 #[derive(Clone)]
@@ -200,79 +199,9 @@ impl OpenAiClient {
                 false => Failure::Fatal(err),
             });
         }
-        read_stream(response, idle, seed, sink).await
+        let limits = Limits::for_max_tokens(self.settings.max_tokens);
+        read_stream(response, idle, limits, seed, sink).await
     }
-}
-
-/// Reads one successful response to its end.
-async fn read_stream(
-    mut response: reqwest::Response,
-    idle: Option<Duration>,
-    seed: &str,
-    sink: &mut (dyn FnMut(StreamEvent) + Send),
-) -> Result<Reply, Failure> {
-    let mut decoder = SseDecoder::new();
-    let mut builder = ReplyBuilder::new();
-    let mut raw = Vec::new();
-    let mut shown = false;
-    let mut emit = |builder: &mut ReplyBuilder, ev| {
-        let d = builder.apply(&ev);
-        for (text, is_reasoning) in [(d.text, false), (d.refusal, false), (d.reasoning, true)] {
-            if !text.is_empty() {
-                shown = true;
-                sink(match is_reasoning {
-                    true => StreamEvent::Reasoning(text),
-                    false => StreamEvent::Text(text),
-                });
-            }
-        }
-    };
-    loop {
-        let bytes = match within(idle, response.chunk()).await {
-            None => {
-                let cause = format!("no data for {}s", idle.unwrap_or_default().as_secs());
-                return Err(Failure::Broken { cause, shown });
-            }
-            Some(Err(e)) => {
-                let cause = describe(&e);
-                return Err(Failure::Broken { cause, shown });
-            }
-            Some(Ok(None)) => break,
-            Some(Ok(Some(b))) => b,
-        };
-        if builder.chunks() == 0 && raw.len() < MAX_RAW_BODY {
-            raw.extend_from_slice(&bytes);
-        }
-        for ev in decoder.push(&bytes) {
-            emit(&mut builder, ev);
-        }
-        if builder.is_done() {
-            break;
-        }
-    }
-    if let Some(ev) = decoder.finish() {
-        emit(&mut builder, ev);
-    }
-    if builder.chunks() == 0 && !builder.is_done() && builder.error().is_none() {
-        // Not SSE: a server that ignored `stream: true`, a JSON error, an HTML page, garbage.
-        match serde_json::from_slice::<Value>(&raw) {
-            Ok(v) if v.get("choices").is_some() || v.get("error").is_some() => {
-                let d = builder.apply_chunk(&v);
-                if !d.text.is_empty() {
-                    sink(StreamEvent::Text(d.text));
-                }
-            }
-            _ => return Err(Failure::Fatal(LlmError::NotEventStream(snippet(&raw)))),
-        }
-    }
-    if let Some(msg) = builder.error() {
-        return Err(Failure::Fatal(LlmError::InStream(msg.to_string())));
-    }
-    if !builder.is_complete() {
-        let cause = "the connection closed before the reply finished".to_string();
-        return Err(Failure::Broken { cause, shown });
-    }
-    Ok(builder.finish(seed))
 }
 
 #[async_trait]
@@ -385,5 +314,6 @@ fn describe(e: &reqwest::Error) -> String {
     msg
 }
 
+mod stream;
 #[cfg(test)]
 mod tests;

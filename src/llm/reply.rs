@@ -1,15 +1,50 @@
 //! Pure reply assembly: SSE events → lenient chunks → an assembled [`Reply`].
 //!
 //! Each JSON payload is read as a loose `serde_json::Value` (never strict OpenAI types, which
-//! real providers break) and folded into content, reasoning, refusal, tool calls, finish
-//! reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing here
-//! does I/O, so every provider quirk is a plain unit test.
+//! real providers break) and folded into content, reasoning, refusal, tool calls (`calls.rs`),
+//! finish reason, usage and in-band errors, following `shared/provider-quirks.md` §4. Nothing
+//! here does I/O, so every provider quirk is a plain unit test.
+//!
+//! A reply is bounded: once its text, reasoning, refusal and tool calls together pass the
+//! builder's limit ([`reply_limit`] of the configured `max_tokens`), every further event fails
+//! with [`ReplyTooLarge`], so a server that streams without end cannot grow memory without end.
 
-use serde_json::{Map, Value};
+mod calls;
 
+use serde_json::Value;
+
+use self::calls::Calls;
 use super::sse::SseEvent;
 use super::{Reply, Usage};
 use crate::message::{FunctionCall, ToolCall};
+
+/// Bytes one token of output can plausibly take: about 4 for English, up to ~16 for CJK text,
+/// code and the long whitespace runs some tokenizers hold in one token.
+const BYTES_PER_TOKEN: usize = 16;
+/// Room beyond `max_tokens`: reasoning that some providers stream outside it (DeepSeek's
+/// chain of thought) and providers that overshoot or ignore the limit.
+const TOKEN_SLACK: usize = 4;
+/// The smallest limit, whatever `max_tokens` says: a reasoning model can think for tens of
+/// thousands of tokens before a short answer. 8 MiB is about two million tokens of text.
+const MIN_REPLY_BYTES: usize = 8 << 20;
+/// The largest limit, whatever `max_tokens` says.
+const MAX_REPLY_BYTES: usize = 1 << 30;
+
+/// How large a reply to a request with `max_tokens` may grow before it is refused:
+/// 64 bytes per token, at least 8 MiB, at most 1 GiB (8 MiB for the default 4096).
+pub fn reply_limit(max_tokens: u32) -> usize {
+    usize::try_from(max_tokens)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(BYTES_PER_TOKEN * TOKEN_SLACK)
+        .clamp(MIN_REPLY_BYTES, MAX_REPLY_BYTES)
+}
+
+/// The reply grew past the builder's limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the reply grew past {limit} bytes")]
+pub struct ReplyTooLarge {
+    pub limit: usize,
+}
 
 /// What one event contributed that the user should see right away.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -25,34 +60,57 @@ impl Delta {
     }
 }
 
-#[derive(Debug, Default)]
-struct CallAcc {
-    id: Option<String>,
-    index: Option<i64>,
-    name: String,
-    arguments: String,
-    extra: Map<String, Value>,
-}
-
 /// Assembles one streamed completion from its events.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReplyBuilder {
     text: String,
     reasoning: String,
     refusal: String,
-    calls: Vec<CallAcc>,
-    legacy_call: Option<usize>,
+    calls: Calls,
     finish_reason: Option<String>,
     usage: Option<Value>,
     error: Option<String>,
     done: bool,
     chunks: usize,
     bad_payloads: usize,
+    limit: usize,
+    too_large: bool,
+}
+
+impl Default for ReplyBuilder {
+    fn default() -> Self {
+        Self::with_limit(reply_limit(crate::config::DEFAULT_MAX_TOKENS))
+    }
 }
 
 impl ReplyBuilder {
+    /// A builder bounded for the default `max_tokens`.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A builder that refuses a reply larger than `limit` bytes (see [`ReplyBuilder::size`]).
+    pub fn with_limit(limit: usize) -> Self {
+        ReplyBuilder {
+            text: String::new(),
+            reasoning: String::new(),
+            refusal: String::new(),
+            calls: Calls::default(),
+            finish_reason: None,
+            usage: None,
+            error: None,
+            done: false,
+            chunks: 0,
+            bad_payloads: 0,
+            limit,
+            too_large: false,
+        }
+    }
+
+    /// What the reply holds, in bytes: text, reasoning, refusal, and each tool call's id, name,
+    /// arguments and extra fields plus a small fixed amount for its bookkeeping.
+    pub fn size(&self) -> usize {
+        self.text.len() + self.reasoning.len() + self.refusal.len() + self.calls.bytes()
     }
 
     /// `[DONE]` was seen: the caller should stop reading.
@@ -76,8 +134,30 @@ impl ReplyBuilder {
         self.error.as_deref()
     }
 
-    /// Applies one SSE event and returns what should be shown now.
-    pub fn apply(&mut self, ev: &SseEvent) -> Delta {
+    /// Applies one SSE event and returns what should be shown now. Fails once the reply has
+    /// grown past the limit (the event that crossed it included), and for every event after.
+    pub fn apply(&mut self, ev: &SseEvent) -> Result<Delta, ReplyTooLarge> {
+        self.check_size()?;
+        let delta = self.fold_event(ev);
+        self.check_size().map(|()| delta)
+    }
+
+    /// Applies one parsed chunk (`chat.completion.chunk`, leniently); fails as [`Self::apply`].
+    pub fn apply_chunk(&mut self, chunk: &Value) -> Result<Delta, ReplyTooLarge> {
+        self.check_size()?;
+        let delta = self.fold_chunk(chunk);
+        self.check_size().map(|()| delta)
+    }
+
+    fn check_size(&mut self) -> Result<(), ReplyTooLarge> {
+        self.too_large |= self.size() > self.limit;
+        match self.too_large {
+            true => Err(ReplyTooLarge { limit: self.limit }),
+            false => Ok(()),
+        }
+    }
+
+    fn fold_event(&mut self, ev: &SseEvent) -> Delta {
         if self.done {
             // `[DONE]` ends the stream. The client stops reading after the network read that
             // held it, so without this, events behind it would count only when they happened
@@ -102,7 +182,7 @@ impl ReplyBuilder {
             return Delta::default();
         }
         match serde_json::from_str::<Value>(data) {
-            Ok(chunk) => self.apply_chunk(&chunk),
+            Ok(chunk) => self.fold_chunk(&chunk),
             Err(_) => {
                 // Undecodable payloads are skipped; a stream made only of them is reported by
                 // the caller as "not an event stream".
@@ -112,8 +192,7 @@ impl ReplyBuilder {
         }
     }
 
-    /// Applies one parsed chunk (`chat.completion.chunk`, leniently).
-    pub fn apply_chunk(&mut self, chunk: &Value) -> Delta {
+    fn fold_chunk(&mut self, chunk: &Value) -> Delta {
         self.chunks += 1;
         let mut delta = Delta::default();
         if let Some(err) = chunk.get("error").filter(|e| truthy(e)) {
@@ -163,11 +242,11 @@ impl ReplyBuilder {
         }
         if let Some(calls) = d.get("tool_calls").and_then(Value::as_array) {
             for (pos, call) in calls.iter().enumerate() {
-                self.apply_tool_delta(call, pos, calls.len());
+                self.calls.apply(call, pos, calls.len());
             }
         }
         if let Some(fc) = d.get("function_call").filter(|f| f.is_object()) {
-            self.apply_legacy_call(fc);
+            self.calls.apply_legacy(fc);
         }
         self.text.push_str(&delta.text);
         self.reasoning.push_str(&delta.reasoning);
@@ -175,72 +254,10 @@ impl ReplyBuilder {
         delta
     }
 
-    fn apply_tool_delta(&mut self, td: &Value, pos: usize, count: usize) {
-        let id = td
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        let index = td.get("index").and_then(Value::as_i64);
-        let slot = match (id, index) {
-            (Some(id), _) => self
-                .calls
-                .iter()
-                .position(|c| c.id.as_deref() == Some(id))
-                // A call opened at this index without an id yet adopts it; a *different* id on a
-                // reused index is a new call (gateways that send every call with index 0).
-                .or_else(|| {
-                    index.and_then(|i| {
-                        self.calls
-                            .iter()
-                            .rposition(|c| c.index == Some(i) && c.id.is_none())
-                    })
-                }),
-            (None, Some(i)) => self.calls.iter().rposition(|c| c.index == Some(i)),
-            // Gemini and Mistral send no index. Several index-less calls in one delta are
-            // separate calls, so only the first of them may continue the latest call.
-            (None, None) if count > 1 && pos > 0 => None,
-            (None, None) => self.calls.len().checked_sub(1),
-        };
-        let slot = slot.unwrap_or_else(|| {
-            self.calls.push(CallAcc {
-                index,
-                ..CallAcc::default()
-            });
-            self.calls.len() - 1
-        });
-        let call = &mut self.calls[slot];
-        if call.id.is_none() {
-            call.id = id.map(str::to_string);
-        }
-        if call.index.is_none() {
-            call.index = index;
-        }
-        if let Some(f) = td.get("function") {
-            merge_name(&mut call.name, f.get("name"));
-            append_arguments(&mut call.arguments, f.get("arguments"));
-        }
-        if let Some(obj) = td.as_object() {
-            for (k, v) in obj {
-                if !matches!(k.as_str(), "id" | "index" | "type" | "function") && !v.is_null() {
-                    call.extra.insert(k.clone(), v.clone());
-                }
-            }
-        }
-    }
-
-    fn apply_legacy_call(&mut self, fc: &Value) {
-        let slot = *self.legacy_call.get_or_insert_with(|| {
-            self.calls.push(CallAcc::default());
-            self.calls.len() - 1
-        });
-        let call = &mut self.calls[slot];
-        merge_name(&mut call.name, fc.get("name"));
-        append_arguments(&mut call.arguments, fc.get("arguments"));
-    }
-
     /// The assembled reply, with wire values as received (ids may be missing, arguments empty).
     pub fn wire_calls(&self) -> Vec<(Option<String>, String, String)> {
         self.calls
+            .list()
             .iter()
             .map(|c| (c.id.clone(), c.name.clone(), c.arguments.clone()))
             .collect()
@@ -269,6 +286,7 @@ impl ReplyBuilder {
     pub fn finish(self, id_seed: &str) -> Reply {
         let tool_calls = self
             .calls
+            .into_list()
             .into_iter()
             .filter(|c| !c.name.is_empty())
             .enumerate()
@@ -347,31 +365,6 @@ fn content_parts(parts: &[Value], delta: &mut Delta) {
             }
             _ => {}
         }
-    }
-}
-
-/// Name rule: ignore `""` and identical repeats; a longer name that extends the held one
-/// replaces it; anything else is a fragment and is appended.
-fn merge_name(held: &mut String, incoming: Option<&Value>) {
-    let Some(name) = incoming.and_then(Value::as_str).filter(|s| !s.is_empty()) else {
-        return;
-    };
-    if held == name {
-        return;
-    }
-    if name.starts_with(held.as_str()) {
-        *held = name.to_string();
-    } else {
-        held.push_str(name);
-    }
-}
-
-/// Argument strings are concatenated; an object (llama.cpp, TGI) is serialised to JSON text.
-fn append_arguments(held: &mut String, incoming: Option<&Value>) {
-    match incoming {
-        None | Some(Value::Null) => {}
-        Some(Value::String(s)) => held.push_str(s),
-        Some(other) => held.push_str(&other.to_string()),
     }
 }
 

@@ -43,17 +43,17 @@ fn assemble(bytes: &[u8], split: usize) -> Value {
     let mut decoder = SseDecoder::new();
     let mut builder = ReplyBuilder::new();
     'read: for piece in bytes.chunks(split) {
-        for ev in decoder.push(piece) {
-            builder.apply(&ev);
+        for ev in decoder.push(piece).expect("a recorded line fits the limit") {
+            builder.apply(&ev).expect("a recorded reply fits the limit");
             if builder.is_done() {
                 break 'read;
             }
         }
     }
     if !builder.is_done()
-        && let Some(ev) = decoder.finish()
+        && let Some(ev) = decoder.finish().expect("a recorded line fits the limit")
     {
-        builder.apply(&ev);
+        builder.apply(&ev).expect("a recorded reply fits the limit");
     }
     let calls: Vec<Value> = builder
         .wire_calls()

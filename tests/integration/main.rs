@@ -6,6 +6,8 @@ mod support;
 mod fixtures;
 // The HTTP client against the local server: request shape, retries, fallbacks, faults.
 mod client;
+// The bounds on one reply against servers that never stop: size, line, bytes without content.
+mod limits;
 // The agent loop with a scripted model: tools, errors, limits, cancellation, compaction.
 mod agent;
 // The `corecoder` binary end to end against the local server.

@@ -23,6 +23,8 @@ pub enum Script {
     SseThenCut(Vec<String>),
     /// Like `Sse`, then nothing more is ever sent.
     SseThenHang(Vec<String>),
+    /// Like `Sse`, then the last piece again and again until the client goes away.
+    SseThenRepeat(Vec<String>, String),
     /// Any status with headers and a body.
     Status {
         code: u16,
@@ -232,6 +234,13 @@ async fn respond(socket: &mut TcpStream, script: Script) -> bool {
         Script::SseThenHang(pieces) => {
             write_pieces(socket, sse_head, &pieces).await;
             std::future::pending::<()>().await;
+            false
+        }
+        Script::SseThenRepeat(pieces, repeated) => {
+            if write_pieces(socket, sse_head, &pieces).await {
+                let chunk = format!("{:x}\r\n{repeated}\r\n", repeated.len());
+                while socket.write_all(chunk.as_bytes()).await.is_ok() {}
+            }
             false
         }
     }

@@ -16,7 +16,10 @@
 //! Scenarios: `hello` (text), `roundsN` (N rounds of one `bash true`, then text), `parallel8`
 //! (one reply with 8 `bash sleep 0.5`, then text), `bigcontext` (30 rounds each reading
 //! `<bigdir>/big-NN.txt`, then text), `bigoutputN` (one `bash` printing N MB of text lines, then
-//! text; measures what a huge command output costs). Usage reports `prompt_tokens` as the request body's bytes
+//! text; measures what a huge command output costs). Two more are faults for measuring the
+//! client's bounds, not part of the benchmark: `forever` streams text chunks of ~1 KiB until the
+//! client goes away, and `longlineN` sends one `data:` line of N MiB without a newline, then
+//! ends the response. Usage reports `prompt_tokens` as the request body's bytes
 //! / 4, roughly what a real tokenizer would count, so an agent's context accounting sees real
 //! growth.
 //!
@@ -89,12 +92,17 @@ fn serve(socket: TcpStream, bigdir: &str) {
         }
         let response = if request_line.contains("/chat/completions") {
             let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            let sse = reply(&request, body.len(), bigdir);
             let mut out = String::from(
                 "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n\
                  transfer-encoding: chunked\r\n\r\n",
             );
-            for event in sse {
+            if let Some(fault) = fault(&request) {
+                // It either never ends or ends the connection: nothing is served after it.
+                let _ = writer.write_all(out.as_bytes());
+                fault.serve(&mut writer);
+                return;
+            }
+            for event in reply(&request, body.len(), bigdir) {
                 out.push_str(&format!("{:x}\r\n{event}\r\n", event.len()));
             }
             out.push_str("0\r\n\r\n");
@@ -110,6 +118,56 @@ fn serve(socket: TcpStream, bigdir: &str) {
             return;
         }
     }
+}
+
+/// A reply that tests the client's bounds rather than the agent.
+enum Fault {
+    /// Text chunks until the client goes away.
+    Forever,
+    /// One `data:` line of this many bytes without a newline, then the end of the response.
+    LongLine(usize),
+}
+
+impl Fault {
+    fn serve(self, writer: &mut TcpStream) {
+        let chunk = |body: &str| format!("{:x}\r\n{body}\r\n", body.len());
+        match self {
+            Fault::Forever => {
+                let text = "all work and no play ".repeat(50);
+                let piece = chunk(&content_chunk(&text));
+                while writer.write_all(piece.as_bytes()).is_ok() {}
+            }
+            Fault::LongLine(len) => {
+                let block = "a".repeat(1 << 20);
+                let mut sent = 0;
+                let mut ok = writer.write_all(chunk("data: ").as_bytes()).is_ok();
+                while ok && sent < len {
+                    let n = block.len().min(len - sent);
+                    ok = writer.write_all(chunk(&block[..n]).as_bytes()).is_ok();
+                    sent += n;
+                }
+                let _ = writer.write_all(b"0\r\n\r\n");
+            }
+        }
+    }
+}
+
+/// A content chunk carrying `text`.
+fn content_chunk(text: &str) -> String {
+    chunk(json!([{"index": 0, "delta": {"content": text}}]), None)
+}
+
+/// The fault a request asks for (`scenario=forever`, `scenario=longline100`), if any.
+fn fault(request: &Value) -> Option<Fault> {
+    if request["tools"].as_array().is_none_or(|t| t.is_empty()) {
+        return None;
+    }
+    let (scenario, _) = position(request);
+    if scenario == "forever" {
+        return Some(Fault::Forever);
+    }
+    let mib: usize = scenario.strip_prefix("longline")?.parse().ok()?;
+    Some(Fault::LongLine(mib << 20))
 }
 
 /// What the scripted model does next.

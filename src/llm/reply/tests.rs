@@ -1,4 +1,6 @@
+use super::calls::merge_name;
 use super::*;
+use serde_json::json;
 
 fn build(payloads: &[&str]) -> ReplyBuilder {
     let mut b = ReplyBuilder::new();
@@ -6,7 +8,8 @@ fn build(payloads: &[&str]) -> ReplyBuilder {
         b.apply(&SseEvent {
             event: None,
             data: p.to_string(),
-        });
+        })
+        .expect("within the limit");
     }
     b
 }
@@ -138,11 +141,13 @@ fn events_after_done_are_ignored_whichever_read_they_arrive_in() {
     b.apply(&SseEvent {
         event: None,
         data: "[DONE]".into(),
-    });
+    })
+    .expect("within the limit");
     b.apply(&SseEvent {
         event: Some("error".into()),
         data: "late".into(),
-    });
+    })
+    .expect("within the limit");
     assert_eq!(b.error(), None);
 }
 
@@ -153,4 +158,74 @@ fn non_streamed_completion_body_is_understood() {
     ]);
     assert_eq!(b.text(), "hi");
     assert!(b.is_complete());
+}
+
+fn content(text: &str) -> SseEvent {
+    SseEvent {
+        event: None,
+        data: json!({"choices":[{"delta":{"content": text}}]}).to_string(),
+    }
+}
+
+#[test]
+fn the_reply_limit_is_64_bytes_a_token_between_8_mib_and_1_gib() {
+    assert_eq!(reply_limit(4096), 8 << 20);
+    assert_eq!(reply_limit(0), 8 << 20);
+    assert_eq!(reply_limit(1_000_000), 64_000_000);
+    assert_eq!(reply_limit(u32::MAX), 1 << 30);
+    assert_eq!(ReplyBuilder::new().limit, reply_limit(4096));
+}
+
+#[test]
+fn a_reply_past_its_limit_fails_for_good_and_stops_growing() {
+    let mut b = ReplyBuilder::with_limit(100);
+    let piece = "x".repeat(30);
+    for _ in 0..3 {
+        assert_eq!(b.apply(&content(&piece)).map(|d| d.text), Ok(piece.clone()));
+    }
+    let over = Err(ReplyTooLarge { limit: 100 });
+    assert_eq!(b.apply(&content(&piece)), over);
+    let held = b.size();
+    assert_eq!(
+        held, 120,
+        "the event that crossed the limit is the last one taken"
+    );
+    assert_eq!(b.apply(&content("y")), over);
+    assert_eq!(
+        b.apply_chunk(&json!({"choices":[{"delta":{"content":"y"}}]})),
+        over
+    );
+    assert_eq!(b.size(), held);
+}
+
+#[test]
+fn reasoning_refusal_and_tool_calls_count_towards_the_limit() {
+    let limit = 1000;
+    let events = [
+        json!({"choices":[{"delta":{"reasoning_content": "r".repeat(600)}}]}),
+        json!({"choices":[{"delta":{"refusal": "n".repeat(600)}}]}),
+        json!({"choices":[{"delta":{"tool_calls":[{"index":0,"id":"c",
+            "function":{"name":"bash","arguments": "a".repeat(600)}}]}}]}),
+        json!({"choices":[{"delta":{"function_call":{"name":"f","arguments": "a".repeat(600)}}}]}),
+    ];
+    for ev in &events {
+        let mut b = ReplyBuilder::with_limit(limit);
+        let ev = SseEvent {
+            event: None,
+            data: ev.to_string(),
+        };
+        assert!(b.apply(&ev).is_ok(), "600 bytes fit: {}", ev.data);
+        assert_eq!(b.apply(&ev), Err(ReplyTooLarge { limit }), "{}", ev.data);
+    }
+    // Calls that carry nothing still add up.
+    let mut b = ReplyBuilder::with_limit(limit);
+    let mut result = Ok(Delta::default());
+    for i in 0..100 {
+        let chunk = json!({"choices":[{"delta":{"tool_calls":[{"index": i}]}}]});
+        result = b.apply_chunk(&chunk);
+        if result.is_err() {
+            break;
+        }
+    }
+    assert_eq!(result, Err(ReplyTooLarge { limit }));
 }
