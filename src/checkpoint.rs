@@ -57,6 +57,7 @@ mod objects;
 mod plan;
 mod record;
 mod restore;
+mod scan;
 mod session;
 mod snapshot;
 mod store;

@@ -241,7 +241,10 @@ impl SessionHistory {
         let _store = lock::shared(&self.store_lock)?;
         let report = self.snapshot_locked()?;
         let after = self.head_seq()?;
-        if let Some((checkpoint, before)) = self.current.as_mut() {
+        // A round that changed nothing leaves the checkpoint as it is (no write).
+        if let Some((checkpoint, before)) = self.current.as_mut()
+            && checkpoint.after != Some(after)
+        {
             if let Some((_, head)) = &self.head {
                 checkpoint.set_touched(&before.changed_paths(head));
             }

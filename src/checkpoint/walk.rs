@@ -1,7 +1,6 @@
 //! Taking a snapshot: a stat walk of the workspace, then the files whose stat changed since the
 //! previous snapshot are read (on every core), hashed and stored.
 
-use std::collections::BTreeMap;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
@@ -9,9 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ignore::{WalkBuilder, WalkState};
-
 use super::objects::Objects;
+use super::scan::stat_walk;
 use super::snapshot::{Content, Entry, Kind, Snapshot};
 use super::{CheckpointError, Hash, Limits, now_ns};
 
@@ -47,7 +45,7 @@ pub(crate) fn take(
     let taken_ns = now_ns();
     let skip_rel = relative_skips(root, skip);
     let (found, mut skipped) = stat_walk(root, &skip_rel);
-    let mut entries = BTreeMap::new();
+    let mut entries = Vec::new();
     let mut to_read = Vec::new();
     for (rel, meta) in found {
         let ft = meta.file_type();
@@ -80,18 +78,16 @@ pub(crate) fn take(
                 }
             }
         }
-        entries.insert(rel, entry);
+        entries.push((rel, entry));
     }
     let read = to_read.len();
     let (stored, read_entries) = read_all(root, to_read, objects, limits)?;
     for (rel, result) in read_entries {
         match result {
-            Ok(entry) => {
-                entries.insert(rel, entry);
-            }
+            Ok(entry) => entries.push((rel, entry)),
             Err((entry, why)) => {
                 if let Some(entry) = entry {
-                    entries.insert(rel.clone(), entry);
+                    entries.push((rel.clone(), entry));
                 }
                 skipped.push((rel, why));
             }
@@ -99,7 +95,7 @@ pub(crate) fn take(
     }
     skipped.sort();
     Ok(Walked {
-        snapshot: Snapshot { entries, taken_ns },
+        snapshot: Snapshot::from_entries(entries, taken_ns),
         read,
         stored,
         skipped,
@@ -115,61 +111,6 @@ fn relative_skips(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
         })
         .filter(|p| !p.as_os_str().is_empty())
         .collect()
-}
-
-type Found = (Vec<(PathBuf, Metadata)>, Vec<(PathBuf, String)>);
-
-/// Every path the ignore rules keep under `root` (not `root` itself), with its `lstat`.
-fn stat_walk(root: &Path, skip_rel: &[PathBuf]) -> Found {
-    let found = Mutex::new((Vec::new(), Vec::new()));
-    let (owned_root, skip_rel) = (root.to_path_buf(), skip_rel.to_vec());
-    WalkBuilder::new(root)
-        .hidden(false)
-        .follow_links(false)
-        .require_git(false)
-        .filter_entry(move |e| {
-            e.file_name() != ".git"
-                && !skip_rel
-                    .iter()
-                    .any(|s| e.path().strip_prefix(&owned_root).is_ok_and(|r| r == s))
-        })
-        .build_parallel()
-        .run(|| {
-            let found = &found;
-            Box::new(move |entry| {
-                let mut local = (Vec::new(), Vec::new());
-                match entry {
-                    Ok(entry) if entry.depth() > 0 => {
-                        let rel = entry.path().strip_prefix(root).map(Path::to_path_buf);
-                        match (rel, entry.metadata()) {
-                            (Ok(rel), Ok(meta)) => local.0.push((rel, meta)),
-                            (Ok(rel), Err(e)) => local.1.push((rel, e.to_string())),
-                            (Err(_), _) => {}
-                        }
-                    }
-                    Ok(_) => {}
-                    Err(e) => local.1.push((error_path(&e, root), e.to_string())),
-                }
-                if let Ok(mut all) = found.lock() {
-                    all.0.append(&mut local.0);
-                    all.1.append(&mut local.1);
-                }
-                WalkState::Continue
-            })
-        });
-    found.into_inner().unwrap_or_default()
-}
-
-fn error_path(e: &ignore::Error, root: &Path) -> PathBuf {
-    match e {
-        ignore::Error::WithPath { path, .. } => {
-            path.strip_prefix(root).unwrap_or(path).to_path_buf()
-        }
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            error_path(err, root)
-        }
-        _ => PathBuf::new(),
-    }
 }
 
 fn stat_entry(meta: &Metadata) -> Entry {

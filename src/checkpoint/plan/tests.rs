@@ -26,13 +26,7 @@ fn dir() -> Entry {
 }
 
 fn snap(items: &[(&str, Entry)]) -> Snapshot {
-    Snapshot {
-        entries: items
-            .iter()
-            .map(|(p, e)| (PathBuf::from(p), e.clone()))
-            .collect(),
-        taken_ns: 0,
-    }
+    Snapshot::from_entries(items.iter().map(|(p, e)| (PathBuf::from(p), e.clone())), 0)
 }
 
 fn kinds(plan: &Plan) -> Vec<(String, ChangeKind, bool)> {

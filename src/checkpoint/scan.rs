@@ -1,0 +1,347 @@
+//! The stat walk: every path under the workspace that the ignore rules keep, with its `lstat`.
+//!
+//! The rules are the `ignore` crate's own matchers (`ignore::gitignore`), applied as its
+//! walker applies them with `hidden(false)`, `require_git(false)` and the standard filters:
+//! per directory `.ignore` beats `.gitignore`, which beats `.git/info/exclude`, which beats the
+//! global excludes; within each, the deepest directory that matches decides (with
+//! `require_git(false)` a nested repository does not stop its parents' `.gitignore`, as in the
+//! crate); `.ignore` and `.gitignore` of the workspace's parents count too. The traversal is ours: the directory listing already says which directories
+//! have an ignore file, `DirEntry::metadata` stats relative to the open directory (the crate's
+//! walker stats by full path), and matching is skipped where no rule is in force. A test
+//! checks that both keep the same paths.
+
+use std::ffi::OsStr;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
+
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+/// One directory's rules.
+#[derive(Default)]
+struct Level {
+    ignore: Option<Gitignore>,
+    gitignore: Option<Gitignore>,
+    exclude: Option<Gitignore>,
+}
+
+/// The rules in force in a directory: its own level and its parents', deepest last.
+#[derive(Clone)]
+struct Rules {
+    levels: Vec<Arc<Level>>,
+    global: Arc<Gitignore>,
+}
+
+impl Rules {
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        let (mut m_ignore, mut m_git, mut m_exclude) = (Match::None, Match::None, Match::None);
+        for level in self.levels.iter().rev() {
+            if m_ignore.is_none()
+                && let Some(g) = &level.ignore
+            {
+                m_ignore = g.matched(path, is_dir);
+            }
+            if m_git.is_none()
+                && let Some(g) = &level.gitignore
+            {
+                m_git = g.matched(path, is_dir);
+            }
+            if m_exclude.is_none()
+                && let Some(g) = &level.exclude
+            {
+                m_exclude = g.matched(path, is_dir);
+            }
+        }
+        m_ignore
+            .or(m_git)
+            .or(m_exclude)
+            .or(self.global.matched(path, is_dir))
+            .is_ignore()
+    }
+
+    /// Whether any rule could match (else the walk skips matching altogether).
+    fn any(&self) -> bool {
+        !self.global.is_empty()
+            || self
+                .levels
+                .iter()
+                .any(|l| l.ignore.is_some() || l.gitignore.is_some() || l.exclude.is_some())
+    }
+
+    fn with(&self, level: Level) -> Rules {
+        let mut levels = self.levels.clone();
+        levels.push(Arc::new(level));
+        Rules {
+            levels,
+            global: Arc::clone(&self.global),
+        }
+    }
+}
+
+fn matcher(dir: &Path, file: &Path) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(dir);
+    // A bad line is skipped, as the walker skips it; the other lines still count.
+    let _ = builder.add(file);
+    builder.build().ok().filter(|g| !g.is_empty())
+}
+
+/// `.git/info/exclude` of the repository whose `.git` (a directory, or a worktree's file
+/// naming its git directory) is in `dir`.
+fn exclude_of(dir: &Path) -> Option<Gitignore> {
+    let dot_git = dir.join(".git");
+    let git_dir = if dot_git.is_dir() {
+        dot_git
+    } else {
+        let text = std::fs::read_to_string(&dot_git).ok()?;
+        let gitdir = dir.join(text.strip_prefix("gitdir:")?.trim());
+        match std::fs::read_to_string(gitdir.join("commondir")) {
+            Ok(common) => gitdir.join(common.trim()),
+            Err(_) => gitdir,
+        }
+    };
+    matcher(dir, &git_dir.join("info/exclude"))
+}
+
+/// A directory's level from the names in it (no probing for files that are not there).
+fn level_of(dir: &Path, has: impl Fn(&str) -> bool) -> Level {
+    Level {
+        ignore: has(".ignore")
+            .then(|| matcher(dir, &dir.join(".ignore")))
+            .flatten(),
+        gitignore: has(".gitignore")
+            .then(|| matcher(dir, &dir.join(".gitignore")))
+            .flatten(),
+        exclude: if has(".git") { exclude_of(dir) } else { None },
+    }
+}
+
+/// The rules of the workspace's parents, outermost first.
+fn parent_rules(root: &Path) -> Rules {
+    let mut rules = Rules {
+        levels: Vec::new(),
+        global: Arc::new(Gitignore::global().0),
+    };
+    let parents: Vec<&Path> = root.ancestors().skip(1).collect();
+    for dir in parents.into_iter().rev() {
+        let level = level_of(dir, |name| {
+            std::fs::symlink_metadata(dir.join(name)).is_ok()
+        });
+        rules = rules.with(level);
+    }
+    rules
+}
+
+pub(crate) type Found = (Vec<(PathBuf, Metadata)>, Vec<(PathBuf, String)>);
+
+/// A directory still to list.
+struct Job {
+    dir: PathBuf,
+    rel: PathBuf,
+    rules: Rules,
+}
+
+/// The directories still to list, and how many workers are listing one now.
+struct Queue {
+    jobs: Vec<Job>,
+    busy: usize,
+}
+
+/// Every path the ignore rules keep under `root` (not `root` itself) with its `lstat`, and the
+/// paths that could not be listed or stated. Never `.git`, nor the paths in `skip_rel`.
+/// Directories are listed on every core (up to 4): the walk is mostly system calls.
+pub(crate) fn stat_walk(root: &Path, skip_rel: &[PathBuf]) -> Found {
+    let queue = Mutex::new(Queue {
+        jobs: vec![Job {
+            dir: root.to_path_buf(),
+            rel: PathBuf::new(),
+            rules: parent_rules(root),
+        }],
+        busy: 0,
+    });
+    let wake = Condvar::new();
+    let found = Mutex::new((Vec::new(), Vec::new()));
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, 4);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| worker(&queue, &wake, &found, skip_rel));
+        }
+    });
+    found.into_inner().unwrap_or_default()
+}
+
+fn worker(queue: &Mutex<Queue>, wake: &Condvar, found: &Mutex<Found>, skip_rel: &[PathBuf]) {
+    let mut local: Found = (Vec::new(), Vec::new());
+    let mut subdirs = Vec::new();
+    loop {
+        let job = {
+            let Ok(mut q) = queue.lock() else { break };
+            loop {
+                if let Some(job) = q.jobs.pop() {
+                    q.busy += 1;
+                    break Some(job);
+                }
+                if q.busy == 0 {
+                    break None;
+                }
+                q = match wake.wait(q) {
+                    Ok(q) => q,
+                    Err(_) => return,
+                };
+            }
+        };
+        let Some(job) = job else {
+            wake.notify_all();
+            break;
+        };
+        visit(&job, skip_rel, &mut local, &mut subdirs);
+        if let Ok(mut q) = queue.lock() {
+            q.busy -= 1;
+            q.jobs.append(&mut subdirs);
+        }
+        wake.notify_all();
+    }
+    if let Ok(mut all) = found.lock() {
+        all.0.append(&mut local.0);
+        all.1.append(&mut local.1);
+    }
+}
+
+/// Lists one directory: its kept entries go to `found`, its kept subdirectories to `subdirs`.
+fn visit(job: &Job, skip_rel: &[PathBuf], found: &mut Found, subdirs: &mut Vec<Job>) {
+    let entries: Vec<std::fs::DirEntry> = match std::fs::read_dir(&job.dir) {
+        Ok(rd) => rd.filter_map(Result::ok).collect(),
+        Err(e) => {
+            found.1.push((job.rel.clone(), format!("cannot list: {e}")));
+            return;
+        }
+    };
+    let has = |name: &str| entries.iter().any(|e| e.file_name() == OsStr::new(name));
+    let rules = job.rules.with(level_of(&job.dir, has));
+    let any_rules = rules.any();
+    for entry in entries {
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let rel = job.rel.join(&name);
+        if skip_rel.contains(&rel) {
+            continue;
+        }
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                found.1.push((rel, format!("cannot stat: {e}")));
+                continue;
+            }
+        };
+        let is_dir = meta.is_dir();
+        if any_rules && rules.ignored(&job.dir.join(&name), is_dir) {
+            continue;
+        }
+        if is_dir {
+            subdirs.push(Job {
+                dir: job.dir.join(&name),
+                rel: rel.clone(),
+                rules: rules.clone(),
+            });
+        }
+        found.0.push((rel, meta));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn write(root: &Path, rel: &str, text: &str) {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn ours(root: &Path) -> BTreeSet<PathBuf> {
+        let (found, errors) = stat_walk(root, &[]);
+        assert!(errors.is_empty(), "{errors:?}");
+        found.into_iter().map(|(p, _)| p).collect()
+    }
+
+    fn the_crates(root: &Path) -> BTreeSet<PathBuf> {
+        ignore::WalkBuilder::new(root)
+            .hidden(false)
+            .follow_links(false)
+            .require_git(false)
+            .filter_entry(|e| e.file_name() != ".git")
+            .build()
+            .filter_map(Result::ok)
+            .filter(|e| e.depth() > 0)
+            .map(|e| e.path().strip_prefix(root).unwrap().to_path_buf())
+            .collect()
+    }
+
+    #[test]
+    fn keeps_exactly_what_the_ignore_crates_walker_keeps() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("repo");
+        std::fs::create_dir_all(root.join(".git/info")).unwrap();
+        std::fs::write(root.join(".git/info/exclude"), "excluded\n").unwrap();
+        std::fs::write(tmp.path().join(".ignore"), "from-above\n").unwrap();
+        write(
+            &root,
+            ".gitignore",
+            "*.log\n/build/\n!keep.log\nsub/deep/x.txt\n",
+        );
+        write(&root, ".ignore", "secret*\n!secret-ok\n");
+        write(&root, "sub/.gitignore", "!*.log\n*.tmp\n");
+        write(&root, "sub/.ignore", "!secret-sub\n");
+        for rel in [
+            "a.log",
+            "keep.log",
+            "build/out",
+            "sub/build/kept",
+            "sub/b.log",
+            "sub/c.tmp",
+            "sub/deep/x.txt",
+            "sub/deep/y.txt",
+            "secret1",
+            "secret-ok",
+            "sub/secret-sub",
+            "excluded",
+            "sub/excluded",
+            ".hidden",
+            ".config/x",
+            "from-above",
+            "plain.rs",
+            "nested/.gitignore",
+            "nested/n.txt",
+            "nested/a.log",
+            "nested/keep",
+        ] {
+            write(&root, rel, "x");
+        }
+        std::fs::write(root.join("nested/.gitignore"), "n.txt\n").unwrap();
+        std::fs::create_dir_all(root.join("nested/.git")).unwrap();
+        std::fs::create_dir_all(root.join("empty/dir")).unwrap();
+        let kept = ours(&root);
+        assert_eq!(kept, the_crates(&root));
+        for gone in [
+            "a.log",
+            "build",
+            "excluded",
+            "secret1",
+            "from-above",
+            "sub/c.tmp",
+        ] {
+            assert!(!kept.contains(Path::new(gone)), "{gone} was kept");
+        }
+        for here in ["keep.log", "sub/b.log", "sub/secret-sub", "empty/dir"] {
+            assert!(kept.contains(Path::new(here)), "{here} was dropped");
+        }
+        // The workspace a directory of the repository: the parents' rules apply.
+        assert_eq!(ours(&root.join("sub")), the_crates(&root.join("sub")));
+    }
+}
