@@ -1,9 +1,10 @@
 //! Contents named by their hash: `objects/ab/cdef…` (the first two hex digits make a fan-out
 //! directory so none holds more than a few thousand names).
 //!
-//! An object is written to a temp file in `tmp/` and renamed to its name only when complete,
-//! so a name always holds the whole content; a `kill -9` leaves at most a temp file, which gc
-//! removes. Objects are private to the user (0600, as the temp file is created).
+//! An object gets its name only once complete (an unnamed `O_TMPFILE` linked into place, or on
+//! file systems without it a temp file in `tmp/` renamed into place), so a name always holds
+//! the whole content; a `kill -9` leaves nothing, or that temp file, which gc removes. Objects
+//! are private to the user (0600).
 
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::MetadataExt;
@@ -14,7 +15,6 @@ use super::{CheckpointError, Hash, io_at};
 #[derive(Debug, Clone)]
 pub(crate) struct Objects {
     dir: PathBuf,
-    tmp: PathBuf,
 }
 
 /// One stored object as gc sees it.
@@ -29,7 +29,6 @@ impl Objects {
     pub(crate) fn new(root: &Path) -> Objects {
         Objects {
             dir: root.join("objects"),
-            tmp: root.join("tmp"),
         }
     }
 
@@ -50,21 +49,15 @@ impl Objects {
         if std::fs::symlink_metadata(&path).is_ok() {
             return Ok(false);
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix("obj-")
-            .tempfile_in(&self.tmp)
-            .map_err(io_at(&self.tmp))?;
-        tmp.write_all(bytes).map_err(io_at(tmp.path()))?;
-        match tmp.persist(&path) {
-            Ok(_) => Ok(true),
-            Err(e) if e.error.kind() == ErrorKind::NotFound => {
-                let fanout = path.parent().unwrap_or(&self.dir);
+        let fanout = path.parent().unwrap_or(&self.dir);
+        match write_new(fanout, &path, bytes) {
+            Err(e) if e.kind() == ErrorKind::NotFound => {
                 std::fs::create_dir_all(fanout).map_err(io_at(fanout))?;
-                e.file.persist(&path).map_err(|e| io_at(&path)(e.error))?;
-                Ok(true)
+                write_new(fanout, &path, bytes)
             }
-            Err(e) => Err(io_at(&path)(e.error)),
+            other => other,
         }
+        .map_err(io_at(&path))
     }
 
     /// The content stored under `hash`, checked against it: a damaged object is an error,
@@ -117,6 +110,82 @@ impl Objects {
             Err(e) if e.kind() != ErrorKind::NotFound => Err(io_at(&path)(e)),
             _ => Ok(()),
         }
+    }
+}
+
+/// Writes a new object: an unnamed `O_TMPFILE` in its fan-out directory that gets its name
+/// (`linkat`) only once complete, so a `kill -9` leaves nothing behind and two writers of the
+/// same content both succeed. Without `O_TMPFILE` (or `/proc`), a named temp file in `tmp/`
+/// is renamed into place instead.
+fn write_new(fanout: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<bool> {
+    if let Some(file) = open_unnamed(fanout)? {
+        (&file).write_all(bytes)?;
+        match link_unnamed(&file, path) {
+            Ok(()) => return Ok(true),
+            Err(e) if e.kind() == ErrorKind::AlreadyExists => return Ok(false),
+            // No `/proc` to name the file by: fall through to a named temp file.
+            Err(e) if e.kind() == ErrorKind::NotFound && fanout.is_dir() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let tmp_dir = fanout
+        .parent()
+        .and_then(Path::parent)
+        .map_or_else(|| PathBuf::from("tmp"), |root| root.join("tmp"));
+    let mut tmp = tempfile::Builder::new()
+        .prefix("obj-")
+        .tempfile_in(tmp_dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(true)
+}
+
+fn open_unnamed(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(c_dir) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return Ok(None);
+    };
+    // SAFETY: a valid NUL-terminated path; the descriptor is owned by the File below.
+    let fd = unsafe {
+        libc::open(
+            c_dir.as_ptr(),
+            libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+            0o600 as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        let e = std::io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL) => Ok(None),
+            _ => Err(e),
+        };
+    }
+    // SAFETY: `fd` is a fresh descriptor nobody else owns.
+    Ok(Some(unsafe { std::fs::File::from_raw_fd(fd) }))
+}
+
+fn link_unnamed(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .map_err(std::io::Error::other)?;
+    let c_path =
+        std::ffi::CString::new(path.as_os_str().as_bytes()).map_err(std::io::Error::other)?;
+    // SAFETY: valid NUL-terminated paths; linkat only creates a directory entry.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc_path.as_ptr(),
+            libc::AT_FDCWD,
+            c_path.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

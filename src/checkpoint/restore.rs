@@ -14,6 +14,8 @@
 use std::io::ErrorKind;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::objects::Objects;
 use super::plan::{Change, ChangeKind, Plan};
@@ -79,15 +81,17 @@ pub(crate) fn restore(
             }
         }
     }
+    let mut files = Vec::new();
     for c in &active {
         let target = c.target.as_ref();
-        let result = match (c.kind, target.map(|t| &t.kind)) {
-            (ChangeKind::Mode, _) if target.is_some_and(Entry::is_dir) => continue,
-            (ChangeKind::Mode, _) => set_mode(&root, c),
-            (_, Some(Kind::Dir)) => make_dir(&root, c),
-            (_, Some(Kind::File(_) | Kind::Symlink(_))) => write(&root, objects, c),
-            (_, None) => continue,
-        };
+        match (c.kind, target.map(|t| &t.kind)) {
+            (ChangeKind::Mode, _) if target.is_some_and(Entry::is_dir) => {}
+            (_, Some(Kind::Dir)) => step(&mut report, &c.path, make_dir(&root, c)),
+            (_, Some(_)) => files.push(*c),
+            (_, None) => {}
+        }
+    }
+    for (c, result) in files_in_parallel(&root, objects, &files) {
         step(&mut report, &c.path, result);
     }
     for c in active.iter().rev() {
@@ -102,6 +106,42 @@ pub(crate) fn restore(
     report.restored.sort();
     report.restored.dedup();
     report
+}
+
+/// Writes files and links and sets their modes on every core (each write waits for its
+/// fsync, so they overlap well); the results come back in the plan's order.
+fn files_in_parallel<'a>(
+    root: &Path,
+    objects: &Objects,
+    files: &[&'a Change],
+) -> Vec<(&'a Change, Result<(), Why>)> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(2, 8)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(c) = files.get(i) else { break };
+                    let result = if c.kind == ChangeKind::Mode {
+                        set_mode(root, c)
+                    } else {
+                        write(root, objects, c)
+                    };
+                    if let Ok(mut all) = results.lock() {
+                        all.push((i, result));
+                    }
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(i, r)| (files[i], r)).collect()
 }
 
 enum Why {

@@ -36,6 +36,21 @@ fn has_entries(dir: &Path) -> bool {
     std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some())
 }
 
+/// Whether `pid` holds open a file being written into the store: an unnamed new content
+/// (`objects/ab/#123 (deleted)`), a temp file in `tmp/`, or a record's temp file.
+fn writing_into(pid: u32, store: &Path) -> bool {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return false;
+    };
+    fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|p| {
+            p.starts_with(store.join("objects"))
+                || p.starts_with(store.join("tmp"))
+                || p.to_string_lossy().contains("/.tmp-")
+        })
+    })
+}
+
 #[test]
 fn kill_9_during_a_snapshot_leaves_older_checkpoints_usable() {
     let fx = Fixture::new();
@@ -64,12 +79,13 @@ fn kill_9_during_a_snapshot_leaves_older_checkpoints_usable() {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline && !has_entries(&fx.store_dir.join("tmp")) {
-            std::hint::spin_loop();
+        let mut hit = false;
+        while Instant::now() < deadline && !hit {
+            hit = writing_into(child.id(), &fx.store_dir);
         }
         child.kill().unwrap();
         child.wait().unwrap();
-        caught += usize::from(has_entries(&fx.store_dir.join("tmp")));
+        caught += usize::from(hit);
 
         // A new process's view: every checkpoint, the parent's first, previews.
         let store = fx.store(Limits::default());
