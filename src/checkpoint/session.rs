@@ -174,7 +174,7 @@ impl SessionHistory {
             &self.skip,
         )?;
         let mut report = SnapshotReport {
-            entries: walked.snapshot.len(),
+            entries: walked.snapshot.as_ref().map_or(prev.len(), Snapshot::len),
             read: walked.read,
             stored_bytes: walked.stored,
             record_bytes: 0,
@@ -182,29 +182,43 @@ impl SessionHistory {
         };
         let on_disk = self.chain.seqs()?.last().copied();
         let head_matches = matches!((&self.head, on_disk), (Some((h, _)), Some(d)) if *h == d);
+        let snapshot = match walked.snapshot {
+            // Nothing changed: the head stands, verified as of this walk.
+            None if head_matches => {
+                if let Some((_, state)) = self.head.as_mut() {
+                    state.taken_ns = walked.taken_ns;
+                }
+                return Ok(report);
+            }
+            None => Snapshot {
+                taken_ns: walked.taken_ns,
+                ..prev.clone()
+            },
+            Some(snapshot) => snapshot,
+        };
         let record = if head_matches {
-            let delta = prev.delta_to(&walked.snapshot);
+            let delta = prev.delta_to(&snapshot);
             if delta.is_empty() {
                 if let Some((_, state)) = self.head.as_mut() {
-                    *state = walked.snapshot;
+                    *state = snapshot;
                 }
                 return Ok(report);
             }
             Record {
                 full: false,
-                taken_ns: walked.snapshot.taken_ns,
+                taken_ns: snapshot.taken_ns,
                 delta,
             }
         } else {
             Record {
                 full: true,
-                taken_ns: walked.snapshot.taken_ns,
-                delta: empty.delta_to(&walked.snapshot),
+                taken_ns: snapshot.taken_ns,
+                delta: empty.delta_to(&snapshot),
             }
         };
         let seq = on_disk.map_or(1, |s| s + 1);
         report.record_bytes = self.chain.write(seq, &record)?;
-        self.head = Some((seq, walked.snapshot));
+        self.head = Some((seq, snapshot));
         Ok(report)
     }
 

@@ -24,7 +24,10 @@ const READ_ATTEMPTS: usize = 3;
 /// What one walk produced.
 #[derive(Debug)]
 pub(crate) struct Walked {
-    pub snapshot: Snapshot,
+    /// `None` when every path is recorded exactly as in the previous snapshot (the common
+    /// quiet round, which then builds and compares no new map).
+    pub snapshot: Option<Snapshot>,
+    pub taken_ns: i64,
     /// Files read (their stat changed or was not trusted).
     pub read: usize,
     /// Bytes of new objects written to the store.
@@ -47,6 +50,8 @@ pub(crate) fn take(
     let (found, mut skipped) = stat_walk(root, &skip_rel);
     let mut entries = Vec::new();
     let mut to_read = Vec::new();
+    let same = |rel: &Path, entry: &Entry| prev.get(rel) == Some(entry);
+    let mut all_same = true;
     for (rel, meta) in found {
         let ft = meta.file_type();
         let mut entry = stat_entry(&meta);
@@ -78,15 +83,20 @@ pub(crate) fn take(
                 }
             }
         }
+        all_same = all_same && same(&rel, &entry);
         entries.push((rel, entry));
     }
     let read = to_read.len();
     let (stored, read_entries) = read_all(root, to_read, objects, limits)?;
     for (rel, result) in read_entries {
         match result {
-            Ok(entry) => entries.push((rel, entry)),
+            Ok(entry) => {
+                all_same = all_same && same(&rel, &entry);
+                entries.push((rel, entry));
+            }
             Err((entry, why)) => {
                 if let Some(entry) = entry {
+                    all_same = all_same && same(&rel, &entry);
                     entries.push((rel.clone(), entry));
                 }
                 skipped.push((rel, why));
@@ -94,8 +104,11 @@ pub(crate) fn take(
         }
     }
     skipped.sort();
+    let snapshot = (!all_same || entries.len() != prev.len())
+        .then(|| Snapshot::from_entries(entries, taken_ns));
     Ok(Walked {
-        snapshot: Snapshot::from_entries(entries, taken_ns),
+        snapshot,
+        taken_ns,
         read,
         stored,
         skipped,

@@ -129,8 +129,11 @@ fn generated(base: &Path) {
         hist.snapshot().expect("snapshot");
         firsts.push(t.elapsed());
         first_store = store.size().expect("size").bytes;
-        drop(hist);
-        std::fs::remove_dir_all(&dir).expect("rm store");
+    }
+    // Deleted only now: ext4 is slow to create files right after deleting as many (it scans
+    // for recently freed inodes), which would charge one run for the previous one's cleanup.
+    for i in 0..FIRST_RUNS {
+        std::fs::remove_dir_all(base.join(format!("store-first-{i}"))).expect("rm store");
     }
     println!(
         "first snapshot: median {} (runs: {:?}); store {:.1} MB on disk",
@@ -236,60 +239,47 @@ fn repository(repo: &Path, base: &Path) {
     );
 }
 
-/// `--profile-quiet`: generates the tree and runs quiet rounds for a profiler to look at.
-fn profile_quiet(base: &Path) {
-    let tree = base.join("tree");
-    generate(&tree, &mut Rng(1));
+/// CPU time of this process so far: (user, system).
+fn cpu() -> (Duration, Duration) {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    (tv(usage.ru_utime), tv(usage.ru_stime))
+}
+
+/// `--profile-quiet`: generates the tree and runs quiet snapshots for a profiler, printing
+/// wall and CPU time per snapshot.
+fn profile_quiet(base: &Path, tree: Option<PathBuf>) {
+    let tree = tree.unwrap_or_else(|| {
+        let tree = base.join("tree");
+        generate(&tree, &mut Rng(1));
+        tree
+    });
     let store = Store::open(&base.join("store"), Limits::default()).expect("store");
     let mut hist = store.session("bench", &tree).expect("session");
     hist.snapshot().expect("snapshot");
     std::thread::sleep(Duration::from_millis(100));
     hist.snapshot().expect("settle");
-    begin(&mut hist);
+    let runs = 300;
+    let (u0, s0) = cpu();
     let t = Instant::now();
-    for _ in 0..200 {
-        hist.after_round().expect("round");
-    }
-    println!("200 quiet rounds: {}", ms(t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..50 {
-        let mut n = 0;
-        let mut stack = vec![tree.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("rd").flatten() {
-                let m = e.metadata().expect("lstat");
-                n += 1;
-                if m.is_dir() {
-                    stack.push(e.path());
-                }
-            }
-        }
-        assert!(n > 10_000);
-    }
-    println!("50 plain serial readdir+lstat walks: {}", ms(t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..50 {
-        let mut stack = vec![tree.clone()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("rd").flatten() {
-                if e.file_type().expect("ft").is_dir() {
-                    stack.push(e.path());
-                }
-            }
-        }
-    }
-    println!("50 readdir-only walks: {}", ms(t.elapsed()));
-    let t = Instant::now();
-    for _ in 0..300 {
+    for _ in 0..runs {
         hist.snapshot().expect("snapshot");
     }
-    println!("300 snapshots: {}", ms(t.elapsed()));
+    let (u1, s1) = cpu();
+    println!(
+        "quiet snapshot: wall {} user {} sys {} (mean of {runs})",
+        ms(t.elapsed() / runs),
+        ms((u1 - u0) / runs),
+        ms((s1 - s0) / runs)
+    );
 }
 
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("--profile-quiet") {
         let base = tempfile::tempdir_in("/tmp").expect("tempdir");
-        profile_quiet(base.path());
+        profile_quiet(base.path(), std::env::args().nth(2).map(PathBuf::from));
         return;
     }
     let repo = std::env::args()
