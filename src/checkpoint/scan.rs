@@ -145,31 +145,67 @@ struct Job {
 struct Queue {
     jobs: Vec<Job>,
     busy: usize,
+    /// Workers asleep on the condition variable: only then is a wake-up worth a system call.
+    waiting: usize,
 }
 
-/// Every path the ignore rules keep under `root` (not `root` itself) with its `lstat`, and the
-/// paths that could not be listed or stated. Never `.git`, nor the paths in `skip_rel`.
-/// Directories are listed on every core (up to 4): the walk is mostly system calls.
-pub(crate) fn stat_walk(root: &Path, skip_rel: &[PathBuf]) -> Found {
-    let queue = Mutex::new(Queue {
-        jobs: vec![Job {
-            dir: root.to_path_buf(),
-            rel: PathBuf::new(),
-            rules: parent_rules(root),
-        }],
-        busy: 0,
-    });
-    let wake = Condvar::new();
-    let found = Mutex::new((Vec::new(), Vec::new()));
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4);
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| worker(&queue, &wake, &found, skip_rel));
+/// The walk of one workspace, set up once per session: the parents' rules and the global
+/// excludes (git's config is read once, not per walk), the paths to skip, the thread count.
+pub(crate) struct Scanner {
+    root: PathBuf,
+    skip_rel: Vec<PathBuf>,
+    parents: Rules,
+    pub(crate) workers: usize,
+}
+
+impl Scanner {
+    /// `skip` are absolute paths never to record (the store, when inside the workspace).
+    pub(crate) fn new(root: &Path, skip: &[PathBuf]) -> Scanner {
+        let canon_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+        let skip_rel = skip
+            .iter()
+            .filter_map(|p| {
+                let canon = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                canon.strip_prefix(&canon_root).ok().map(Path::to_path_buf)
+            })
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        Scanner {
+            root: root.to_path_buf(),
+            skip_rel,
+            parents: parent_rules(root),
+            workers: std::thread::available_parallelism()
+                .map_or(1, usize::from)
+                .clamp(1, 4),
         }
-    });
-    found.into_inner().unwrap_or_default()
+    }
+
+    pub(crate) fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every path the ignore rules keep under the root (not the root itself) with its
+    /// `lstat`, and the paths that could not be listed or stated. Never `.git`, nor a skipped
+    /// path. Directories are listed on every core (up to 4): the walk is mostly system calls.
+    pub(crate) fn walk(&self) -> Found {
+        let queue = Mutex::new(Queue {
+            jobs: vec![Job {
+                dir: self.root.clone(),
+                rel: PathBuf::new(),
+                rules: self.parents.clone(),
+            }],
+            busy: 0,
+            waiting: 0,
+        });
+        let wake = Condvar::new();
+        let found = Mutex::new((Vec::new(), Vec::new()));
+        std::thread::scope(|scope| {
+            for _ in 0..self.workers {
+                scope.spawn(|| worker(&queue, &wake, &found, &self.skip_rel));
+            }
+        });
+        found.into_inner().unwrap_or_default()
+    }
 }
 
 fn worker(queue: &Mutex<Queue>, wake: &Condvar, found: &Mutex<Found>, skip_rel: &[PathBuf]) {
@@ -186,10 +222,12 @@ fn worker(queue: &Mutex<Queue>, wake: &Condvar, found: &Mutex<Found>, skip_rel: 
                 if q.busy == 0 {
                     break None;
                 }
+                q.waiting += 1;
                 q = match wake.wait(q) {
                     Ok(q) => q,
                     Err(_) => return,
                 };
+                q.waiting -= 1;
             }
         };
         let Some(job) = job else {
@@ -197,11 +235,14 @@ fn worker(queue: &Mutex<Queue>, wake: &Condvar, found: &Mutex<Found>, skip_rel: 
             break;
         };
         visit(&job, skip_rel, &mut local, &mut subdirs);
-        if let Ok(mut q) = queue.lock() {
-            q.busy -= 1;
-            q.jobs.append(&mut subdirs);
+        let Ok(mut q) = queue.lock() else { break };
+        q.busy -= 1;
+        let more = !subdirs.is_empty();
+        q.jobs.append(&mut subdirs);
+        // Sleepers wait for work, or for the end (nothing queued, nobody busy).
+        if q.waiting > 0 && (more || (q.busy == 0 && q.jobs.is_empty())) {
+            wake.notify_all();
         }
-        wake.notify_all();
     }
     if let Ok(mut all) = found.lock() {
         all.0.append(&mut local.0);
@@ -265,7 +306,7 @@ mod tests {
     }
 
     fn ours(root: &Path) -> BTreeSet<PathBuf> {
-        let (found, errors) = stat_walk(root, &[]);
+        let (found, errors) = Scanner::new(root, &[]).walk();
         assert!(errors.is_empty(), "{errors:?}");
         found.into_iter().map(|(p, _)| p).collect()
     }

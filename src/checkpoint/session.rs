@@ -20,6 +20,7 @@ use super::objects::Objects;
 use super::plan::{Plan, plan_restore};
 use super::record::Record;
 use super::restore::{RestoreReport, restore};
+use super::scan::Scanner;
 use super::snapshot::Snapshot;
 use super::turns::{self, Checkpoint, TurnStart};
 use super::{CheckpointError, Limits, io_at, walk, write_atomic};
@@ -95,7 +96,7 @@ pub struct SessionHistory {
     id: String,
     dir: PathBuf,
     workspace: PathBuf,
-    skip: Vec<PathBuf>,
+    scanner: Scanner,
     chain: Chain,
     /// The newest record's seq and state, when this handle knows it matches the disk.
     head: Option<(u64, Snapshot)>,
@@ -121,6 +122,7 @@ impl SessionHistory {
             write_atomic(&ws_file, workspace.as_os_str().as_bytes())?;
         }
         let chain = Chain::new(&dir);
+        let workspace_for_scan = workspace.clone();
         // A head that cannot be read (a damaged record) is forgotten: the next snapshot is full.
         let head = match chain.seqs()?.last() {
             Some(&seq) => chain.state_at(seq).ok().map(|s| (seq, s)),
@@ -133,7 +135,7 @@ impl SessionHistory {
             id: id.to_string(),
             dir,
             workspace,
-            skip: vec![store_root.to_path_buf()],
+            scanner: Scanner::new(&workspace_for_scan, &[store_root.to_path_buf()]),
             chain,
             head,
             current: None,
@@ -166,13 +168,7 @@ impl SessionHistory {
         std::fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
         let empty = Snapshot::default();
         let prev = self.head.as_ref().map_or(&empty, |(_, s)| s);
-        let walked = walk::take(
-            &self.workspace,
-            prev,
-            &self.objects,
-            &self.limits,
-            &self.skip,
-        )?;
+        let walked = walk::take(&self.scanner, prev, &self.objects, &self.limits)?;
         let mut report = SnapshotReport {
             entries: walked.snapshot.as_ref().map_or(prev.len(), Snapshot::len),
             read: walked.read,

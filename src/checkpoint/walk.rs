@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::objects::Objects;
-use super::scan::stat_walk;
+use super::scan::Scanner;
 use super::snapshot::{Content, Entry, Kind, Snapshot};
 use super::{CheckpointError, Hash, Limits, now_ns};
 
@@ -39,15 +39,14 @@ pub(crate) struct Walked {
 /// Snapshots `root` against `prev`. `skip` are paths (absolute) never to record, such as the
 /// store itself when it lies inside the workspace.
 pub(crate) fn take(
-    root: &Path,
+    scanner: &Scanner,
     prev: &Snapshot,
     objects: &Objects,
     limits: &Limits,
-    skip: &[PathBuf],
 ) -> Result<Walked, CheckpointError> {
     let taken_ns = now_ns();
-    let skip_rel = relative_skips(root, skip);
-    let (found, mut skipped) = stat_walk(root, &skip_rel);
+    let root = scanner.root();
+    let (found, mut skipped) = scanner.walk();
     let mut entries = Vec::new();
     let mut to_read = Vec::new();
     let same = |rel: &Path, entry: &Entry| prev.get(rel) == Some(entry);
@@ -87,7 +86,7 @@ pub(crate) fn take(
         entries.push((rel, entry));
     }
     let read = to_read.len();
-    let (stored, read_entries) = read_all(root, to_read, objects, limits)?;
+    let (stored, read_entries) = read_all(root, to_read, objects, limits, scanner.workers)?;
     for (rel, result) in read_entries {
         match result {
             Ok(entry) => {
@@ -115,17 +114,6 @@ pub(crate) fn take(
     })
 }
 
-fn relative_skips(root: &Path, skip: &[PathBuf]) -> Vec<PathBuf> {
-    let canon_root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-    skip.iter()
-        .filter_map(|p| {
-            let canon = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            canon.strip_prefix(&canon_root).ok().map(Path::to_path_buf)
-        })
-        .filter(|p| !p.as_os_str().is_empty())
-        .collect()
-}
-
 fn stat_entry(meta: &Metadata) -> Entry {
     Entry {
         kind: Kind::File(Content::Unreadable),
@@ -146,11 +134,9 @@ fn read_all(
     paths: Vec<PathBuf>,
     objects: &Objects,
     limits: &Limits,
+    workers: usize,
 ) -> Result<(u64, Vec<(PathBuf, ReadResult)>), CheckpointError> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .clamp(1, 4)
-        .min(paths.len().div_ceil(16).max(1));
+    let workers = workers.min(paths.len().div_ceil(16)).max(1);
     let next = AtomicUsize::new(0);
     let out = Mutex::new((0u64, Vec::with_capacity(paths.len()), None));
     std::thread::scope(|scope| {
