@@ -203,6 +203,14 @@ async fn the_next_start_removes_what_a_killed_process_left() {
         .spawn()
         .expect("spawn");
     wait_for_spill_dir(tmp.path()).await;
+    // The spill directory comes before the shell runs: under load the kill could otherwise
+    // land before the shell wrote its pid.
+    for _ in 0..400 {
+        if std::fs::read_to_string(&pidfile).is_ok_and(|p| p.ends_with('\n')) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     child.kill().await.expect("kill -9");
     // The shell leads its own process group, which outlives a killed corecoder.
     let shell: i32 = std::fs::read_to_string(&pidfile)
