@@ -104,6 +104,12 @@ pub enum CheckpointError {
     Corrupt { path: PathBuf, reason: String },
     #[error("invalid session id for checkpoints {0:?}: use letters, digits, '.', '_' or '-'")]
     InvalidSession(String),
+    #[error(
+        "the workspace has {} of files to snapshot, more than the checkpoint budget ({}): \
+         checkpoints are off for it (ignore large directories in .ignore, or raise the budget)",
+        diffstat::human_bytes(*bytes), diffstat::human_bytes(*budget)
+    )]
+    TooLarge { bytes: u64, budget: u64 },
     #[error("no checkpoint to undo {0} turn(s) back")]
     NoCheckpoint(usize),
     #[error("the workspace changed since the preview ({} path(s), first {}); preview again",

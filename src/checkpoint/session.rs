@@ -123,11 +123,14 @@ impl SessionHistory {
         }
         let chain = Chain::new(&dir);
         let workspace_for_scan = workspace.clone();
+        // Not while gc rewrites records.
+        let store_lock = lock::shared(&store_root.join("lock"))?;
         // A head that cannot be read (a damaged record) is forgotten: the next snapshot is full.
         let head = match chain.seqs()?.last() {
             Some(&seq) => chain.state_at(seq).ok().map(|s| (seq, s)),
             None => None,
         };
+        drop(store_lock);
         Ok(SessionHistory {
             objects: Objects::new(store_root),
             limits,

@@ -188,3 +188,49 @@ fn a_session_id_that_is_not_a_plain_name_is_refused() {
         ));
     }
 }
+
+#[test]
+fn a_workspace_larger_than_the_budget_is_refused_before_a_byte_is_copied() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = tmp.path().join("ws");
+    std::fs::create_dir(&ws).unwrap();
+    for i in 0..4 {
+        std::fs::write(ws.join(format!("f{i}")), vec![i as u8; 4096]).unwrap();
+    }
+    let limits = Limits {
+        budget: 10_000,
+        ..Limits::default()
+    };
+    let store = Store::open(&tmp.path().join("store"), limits).unwrap();
+    let mut hist = store.session("s", &ws).unwrap();
+    let err = hist.snapshot().unwrap_err();
+    assert!(
+        matches!(err, CheckpointError::TooLarge { bytes: 16384, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("more than the checkpoint budget"));
+    assert_eq!(store.size().unwrap().objects, 0);
+}
+
+#[test]
+fn special_files_are_reported_as_skipped_and_not_recorded() {
+    let (_tmp, ws, store) = setup();
+    let fifo =
+        std::ffi::CString::new(ws.join("pipe").into_os_string().into_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+    std::fs::write(ws.join("a"), "a").unwrap();
+    let mut hist = store.session("s", &ws).unwrap();
+    let report = hist.snapshot().unwrap();
+    assert_eq!(report.skipped.len(), 1);
+    assert_eq!(report.skipped[0].0, PathBuf::from("pipe"));
+    assert!(hist.head().unwrap().get(Path::new("pipe")).is_none());
+}
+
+#[test]
+fn a_session_history_can_move_to_a_background_thread() {
+    fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<SessionHistory>();
+    send_and_sync::<Store>();
+    send_and_sync::<UndoPreview>();
+}

@@ -66,6 +66,10 @@ pub(crate) fn take(
                     continue;
                 }
             }
+        } else if !ft.is_file() {
+            // A FIFO, socket or device: never opened (that could block or have effects).
+            skipped.push((rel, "not a regular file; not recorded".into()));
+            continue;
         } else if entry.size > limits.max_file_size {
             entry.kind = Kind::File(Content::TooBig);
         } else {
@@ -77,7 +81,7 @@ pub(crate) fn take(
             match cached {
                 Some(old) => entry.kind = old.kind.clone(),
                 None => {
-                    to_read.push(rel);
+                    to_read.push((rel, entry.size));
                     continue;
                 }
             }
@@ -85,6 +89,16 @@ pub(crate) fn take(
         all_same = all_same && same(&rel, &entry);
         entries.push((rel, entry));
     }
+    // A workspace far larger than the budget (a home directory, a disk of data) is refused
+    // before a byte is copied, not copied and then collected.
+    let to_store: u64 = to_read.iter().map(|(_, size)| size).sum();
+    if to_store > limits.budget {
+        return Err(CheckpointError::TooLarge {
+            bytes: to_store,
+            budget: limits.budget,
+        });
+    }
+    let to_read: Vec<PathBuf> = to_read.into_iter().map(|(rel, _)| rel).collect();
     let read = to_read.len();
     let (stored, read_entries) = read_all(root, to_read, objects, limits, scanner.workers)?;
     for (rel, result) in read_entries {
