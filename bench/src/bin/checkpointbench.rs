@@ -2,7 +2,9 @@
 //! files / 150 MB in 1,000 directories (under /tmp, deleted after), and on a real repository
 //! (read only; its ignored `target/` is what the walk must skip).
 //!
-//! Usage: `checkpointbench [REPO]` (REPO defaults to the current directory). Prints medians:
+//! Usage: `checkpointbench [REPO]` (REPO defaults to the current directory), or
+//! `checkpointbench --profile-quiet [TREE]` (300 quiet snapshots, wall and CPU time each, for
+//! `perf`). Prints medians:
 //! the first snapshot (fresh store), a round that changed nothing, a round that changed 3
 //! files (and what it added to the store against the bytes of those files), and the preview
 //! and restore of a turn that changed 100 files.
