@@ -13,15 +13,16 @@
 //! # The store (`~/.corecoder/checkpoints`, passed in by the caller)
 //! - `objects/ab/cdef…`: file contents named by their BLAKE3 hash, so a content stored once is
 //!   stored once for every session and turn (`objects.rs`).
-//! - `sessions/<id>/r<seq>`: the session's snapshots, each a delta against the one before or a
-//!   full listing (`record.rs`); `t<turn>.json`: one [`Checkpoint`] per turn (`turns.rs`).
+//! - `sessions/<id>/log`: the session's snapshots (each a delta against the one before, or a
+//!   full listing; `record.rs`) and one [`Checkpoint`] per turn (`turns.rs`), as checksummed
+//!   frames appended to one file (`chain.rs`).
 //!
-//! Every file lands under its final name by `rename` after it is complete, objects before the
-//! records that name them and records before the checkpoints that name them, so a `kill -9`
-//! in the middle of a snapshot loses that snapshot and nothing older (records also end with a
-//! checksum line, and a restore checks every object's hash before writing it). Objects are not
-//! fsynced one by one: a power loss may lose the newest snapshots, which the checks then report
-//! instead of restoring damaged bytes.
+//! An object gets its name only once complete, objects are written before the record that
+//! names them, and records before the checkpoints that name them; a frame torn by a crash is
+//! recognised by its checksum and ignored. So a `kill -9` in the middle of a snapshot loses
+//! that snapshot and nothing older, and a restore checks every object's hash before writing
+//! it. Nothing is fsynced (a round would wait for the disk): a power loss may lose the newest
+//! snapshots, which the checks then report instead of restoring damaged bytes.
 //!
 //! # Why this store and not a shadow git repository
 //! Measured on the benchmark's tree (10,000 files, 150 MB, 1,000 directories, 2 cores): `git

@@ -16,11 +16,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::chain::Chain;
+use super::chain::{Chain, Parsed};
 use super::lock::{self, Lock};
 use super::snapshot::Snapshot;
 use super::store::Store;
-use super::turns::{self, Checkpoint};
+use super::turns::Checkpoint;
 use super::{CheckpointError, Hash, TrimNotice, io_at, write_atomic};
 
 /// What a gc did.
@@ -43,6 +43,7 @@ struct Sess {
     id: String,
     dir: PathBuf,
     chain: Chain,
+    parsed: Parsed,
     turns: Vec<Checkpoint>,
     head: Option<u64>,
     /// Held while gc runs when nobody else had the session open.
@@ -62,7 +63,7 @@ impl Store {
     pub fn gc(&self) -> Result<GcReport, CheckpointError> {
         let _lock = lock::exclusive(&self.root.join("lock"))?;
         clean_dir(&self.root.join("tmp"));
-        let before = self.size()?.bytes;
+        let before = self.disk_bytes()?;
         let sessions = self.load_sessions()?;
         // Each content's key: the newest drop key among the states naming it.
         let mut need: HashMap<Hash, Option<i64>> = HashMap::new();
@@ -110,7 +111,7 @@ impl Store {
                 report.removed_objects += 1;
             }
         }
-        report.after = self.size()?.bytes;
+        report.after = self.disk_bytes()?;
         report.over_budget = report.after > self.limits.budget;
         Ok(report)
     }
@@ -129,12 +130,14 @@ impl Store {
                 clean_temps(&path);
             }
             let chain = Chain::new(&path);
+            let parsed = chain.parse()?;
             out.push(Sess {
                 id: name.file_name().to_string_lossy().into_owned(),
-                head: chain.seqs()?.last().copied(),
-                turns: turns::read_all(&path).unwrap_or_default(),
+                head: parsed.last_seq(),
+                turns: parsed.turns(),
                 dir: path,
                 chain,
+                parsed,
                 dead,
             });
         }
@@ -160,7 +163,7 @@ fn mark_session(s: &Sess, need: &mut HashMap<Hash, Option<i64>>, keys: &mut Vec<
             (Some(a), Some(b)) => Some(a.max(b)),
         };
     };
-    let replayed = s.chain.replay(|seq, state: &Snapshot| {
+    let replayed = s.parsed.replay(s.chain.path(), |seq, state: &Snapshot| {
         for t in s.turns.iter().filter(|t| t.before == seq) {
             state.hashes().for_each(|h| bump(h, Some(t.time_ns)));
         }
@@ -173,8 +176,8 @@ fn mark_session(s: &Sess, need: &mut HashMap<Hash, Option<i64>>, keys: &mut Vec<
         }
     });
     if replayed.is_err() {
-        for seq in s.chain.seqs().unwrap_or_default() {
-            if let Ok(record) = s.chain.read(seq) {
+        for (seq, _) in &s.parsed.records {
+            if let Ok(record) = s.parsed.read(s.chain.path(), *seq) {
                 for (_, e) in &record.delta.upserts {
                     if let Some(h) = e.hash() {
                         bump(h, None);
@@ -191,7 +194,10 @@ fn trim(s: &Sess, cut: i64, report: &mut GcReport) -> Result<(), CheckpointError
     let all_dropped = dropped.len() == s.turns.len();
     if s.dead.is_some() && all_dropped {
         let head_ns = match s.head {
-            Some(seq) => s.chain.read(seq).map_or(i64::MIN, |r| r.taken_ns),
+            Some(seq) => s
+                .parsed
+                .read(s.chain.path(), seq)
+                .map_or(i64::MIN, |r| r.taken_ns),
             None => i64::MIN,
         };
         if s.head_key(head_ns).is_some_and(|k| k <= cut) {
@@ -203,13 +209,10 @@ fn trim(s: &Sess, cut: i64, report: &mut GcReport) -> Result<(), CheckpointError
     if dropped.is_empty() {
         return Ok(());
     }
-    let base = s.turns.get(dropped.len()).map(|t| t.before).or(s.head);
-    if let Some(base) = base {
-        let state = s.chain.state_at(base)?;
-        s.chain.rebase(base, &state)?;
-    }
-    for t in &dropped {
-        turns::remove(&s.dir, t.turn)?;
+    let kept = &s.turns[dropped.len()..];
+    if let Some(base) = kept.first().map(|t| t.before).or(s.head) {
+        let state = s.parsed.state_at(s.chain.path(), base)?;
+        s.chain.rewrite(&s.parsed.rebased(base, &state, kept))?;
     }
     let notice_path = s.dir.join("trimmed");
     let earlier = std::fs::read(&notice_path)

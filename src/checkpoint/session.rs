@@ -13,7 +13,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::chain::Chain;
+use super::chain::{Chain, Frame};
 use super::diffstat::DiffStat;
 use super::lock::{self, Lock};
 use super::objects::Objects;
@@ -22,7 +22,7 @@ use super::record::Record;
 use super::restore::{RestoreReport, restore};
 use super::scan::Scanner;
 use super::snapshot::Snapshot;
-use super::turns::{self, Checkpoint, TurnStart};
+use super::turns::{Checkpoint, TurnStart};
 use super::{CheckpointError, Limits, io_at, walk, write_atomic};
 
 /// What one snapshot did.
@@ -98,6 +98,10 @@ pub struct SessionHistory {
     workspace: PathBuf,
     scanner: Scanner,
     chain: Chain,
+    /// The log's length after this handle last read or appended to it.
+    log_len: Option<u64>,
+    /// The newest turn number given out.
+    last_turn: u32,
     /// The newest record's seq and state, when this handle knows it matches the disk.
     head: Option<(u64, Snapshot)>,
     /// The turn `after_round` updates, with the state before it.
@@ -125,11 +129,11 @@ impl SessionHistory {
         let workspace_for_scan = workspace.clone();
         // Not while gc rewrites records.
         let store_lock = lock::shared(&store_root.join("lock"))?;
+        let parsed = chain.parse()?;
         // A head that cannot be read (a damaged record) is forgotten: the next snapshot is full.
-        let head = match chain.seqs()?.last() {
-            Some(&seq) => chain.state_at(seq).ok().map(|s| (seq, s)),
-            None => None,
-        };
+        let head = parsed
+            .last_seq()
+            .and_then(|seq| parsed.state_at(chain.path(), seq).ok().map(|s| (seq, s)));
         drop(store_lock);
         Ok(SessionHistory {
             objects: Objects::new(store_root),
@@ -140,6 +144,8 @@ impl SessionHistory {
             workspace,
             scanner: Scanner::new(&workspace_for_scan, &[store_root.to_path_buf()]),
             chain,
+            log_len: Some(parsed.valid_len),
+            last_turn: parsed.turns.keys().next_back().copied().unwrap_or(0),
             head,
             current: None,
             _lock: lock,
@@ -169,6 +175,16 @@ impl SessionHistory {
     /// [`Self::snapshot`] with the store's lock held (so gc waits).
     fn snapshot_locked(&mut self) -> Result<SnapshotReport, CheckpointError> {
         std::fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        // Whether the log still ends with this handle's head (gc may have rewritten it).
+        let on_disk = self.chain.len()?;
+        let (head_matches, next_seq) = match &self.head {
+            Some((h, _)) if Some(on_disk) == self.log_len => (true, h + 1),
+            _ => {
+                let last = self.chain.parse()?.last_seq();
+                let matches = matches!((&self.head, last), (Some((h, _)), Some(l)) if *h == l);
+                (matches, last.map_or(1, |l| l + 1))
+            }
+        };
         let empty = Snapshot::default();
         let prev = self.head.as_ref().map_or(&empty, |(_, s)| s);
         let walked = walk::take(&self.scanner, prev, &self.objects, &self.limits)?;
@@ -179,8 +195,6 @@ impl SessionHistory {
             record_bytes: 0,
             skipped: walked.skipped,
         };
-        let on_disk = self.chain.seqs()?.last().copied();
-        let head_matches = matches!((&self.head, on_disk), (Some((h, _)), Some(d)) if *h == d);
         let snapshot = match walked.snapshot {
             // Nothing changed: the head stands, verified as of this walk.
             None if head_matches => {
@@ -215,8 +229,12 @@ impl SessionHistory {
                 delta: empty.delta_to(&snapshot),
             }
         };
-        let seq = on_disk.map_or(1, |s| s + 1);
-        report.record_bytes = self.chain.write(seq, &record)?;
+        let seq = next_seq;
+        let frame = Frame::record(seq, &record);
+        if let Frame::Record(_, payload) = &frame {
+            report.record_bytes = payload.len() as u64;
+        }
+        self.append(&[frame])?;
         self.head = Some((seq, snapshot));
         Ok(report)
     }
@@ -230,9 +248,7 @@ impl SessionHistory {
         let _store = lock::shared(&self.store_lock)?;
         let report = self.snapshot_locked()?;
         let before = self.head_seq()?;
-        let turn = turns::read_all(&self.dir)?
-            .last()
-            .map_or(1, |c| c.turn.saturating_add(1));
+        let turn = self.last_turn.saturating_add(1);
         let checkpoint = Checkpoint {
             turn,
             prompt: start.prompt.to_string(),
@@ -243,7 +259,8 @@ impl SessionHistory {
             touched: Vec::new(),
             touched_count: 0,
         };
-        turns::write(&self.dir, &checkpoint)?;
+        self.append(&[Frame::turn(&checkpoint)])?;
+        self.last_turn = turn;
         let before_state = self.head().cloned().unwrap_or_default();
         self.current = Some((checkpoint.clone(), before_state));
         Ok((checkpoint, report))
@@ -262,9 +279,15 @@ impl SessionHistory {
                 checkpoint.set_touched(&before.changed_paths(head));
             }
             checkpoint.after = Some(after);
-            turns::write(&self.dir, checkpoint)?;
+            let frame = Frame::turn(checkpoint);
+            self.append(&[frame])?;
         }
         Ok(report)
+    }
+
+    fn append(&mut self, frames: &[Frame]) -> Result<(), CheckpointError> {
+        self.log_len = Some(self.chain.append(frames, self.log_len)?);
+        Ok(())
     }
 
     fn head_seq(&self) -> Result<u64, CheckpointError> {
@@ -279,21 +302,23 @@ impl SessionHistory {
 
     /// The turns that can be undone, oldest first.
     pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, CheckpointError> {
-        turns::read_all(&self.dir)
+        Ok(self.chain.parse()?.turns())
     }
 
     /// What undoing the last `turns` turns would do: restore the state before the oldest of
     /// them, with whatever changed after the newest one ended marked as a conflict.
     pub fn preview_undo(&mut self, turns: usize) -> Result<UndoPreview, CheckpointError> {
-        let all = self.checkpoints()?;
+        let parsed = self.chain.parse()?;
+        let all = parsed.turns();
         if turns == 0 || turns > all.len() {
             return Err(CheckpointError::NoCheckpoint(turns));
         }
         let _store = lock::shared(&self.store_lock)?;
         let undone = all[all.len() - turns..].to_vec();
         let (first, last) = (&undone[0], &undone[undone.len() - 1]);
-        let target = self.chain.state_at(first.before)?;
-        let last_state = self.chain.state_at(last.after.unwrap_or(last.before))?;
+        let path = self.chain.path();
+        let target = parsed.state_at(path, first.before)?;
+        let last_state = parsed.state_at(path, last.after.unwrap_or(last.before))?;
         self.snapshot_locked()?;
         let current = self.head().cloned().unwrap_or_default();
         let plan = plan_restore(&target, &current, &last_state);
@@ -323,8 +348,14 @@ impl SessionHistory {
         }
         let report = restore(&self.workspace, &self.objects, &preview.plan, force);
         if report.failed.is_empty() {
-            for checkpoint in &preview.turns {
-                turns::remove(&self.dir, checkpoint.turn)?;
+            let undone: Vec<Frame> = preview
+                .turns
+                .iter()
+                .map(|c| Frame::Undone(c.turn))
+                .collect();
+            self.append(&undone)?;
+            if let Some(first) = preview.turns.first() {
+                self.last_turn = first.turn.saturating_sub(1);
             }
         }
         self.current = None;

@@ -4,10 +4,11 @@ use std::fmt;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use super::chain::Chain;
 use super::diffstat::human_bytes;
 use super::objects::Objects;
 use super::session::SessionHistory;
-use super::{CheckpointError, Limits, io_at, lock, turns};
+use super::{CheckpointError, Limits, io_at, lock};
 
 /// The checkpoint store (the caller passes `~/.corecoder/checkpoints`).
 #[derive(Debug, Clone)]
@@ -122,7 +123,10 @@ impl Store {
                 }
                 Err(_) => continue,
             };
-            let checkpoints = turns::read_all(&path).unwrap_or_default();
+            let checkpoints = Chain::new(&path)
+                .parse()
+                .map(|p| p.turns())
+                .unwrap_or_default();
             let live = lock::try_exclusive(&path.join("lock"))?.is_none();
             out.push(SessionInfo {
                 id,
@@ -146,29 +150,37 @@ impl Store {
 
     /// What the store takes on disk now.
     pub fn size(&self) -> Result<StoreSize, CheckpointError> {
-        let objects = self.objects().list()?;
-        let mut bytes: u64 = objects.iter().map(|o| o.disk).sum();
+        let objects = self.objects().list()?.len();
         let (mut sessions, mut checkpoints) = (0, 0);
         let dir = self.sessions_dir();
         for name in std::fs::read_dir(&dir).map_err(io_at(&dir))?.flatten() {
             sessions += 1;
+            checkpoints += Chain::new(&name.path())
+                .parse()
+                .map_or(0, |p| p.turns.len());
+        }
+        Ok(StoreSize {
+            bytes: self.disk_bytes()?,
+            objects,
+            sessions,
+            checkpoints,
+            budget: self.limits.budget,
+        })
+    }
+
+    /// Bytes on disk (allocated blocks) of contents and session files.
+    pub(crate) fn disk_bytes(&self) -> Result<u64, CheckpointError> {
+        let mut bytes: u64 = self.objects().list()?.iter().map(|o| o.disk).sum();
+        let dir = self.sessions_dir();
+        for name in std::fs::read_dir(&dir).map_err(io_at(&dir))?.flatten() {
             for file in std::fs::read_dir(name.path())
                 .into_iter()
                 .flatten()
                 .flatten()
             {
-                let name = file.file_name();
-                let name = name.to_string_lossy();
-                checkpoints += usize::from(name.starts_with('t') && name.ends_with(".json"));
                 bytes += file.metadata().map_or(0, |m| m.blocks() * 512);
             }
         }
-        Ok(StoreSize {
-            bytes,
-            objects: objects.len(),
-            sessions,
-            checkpoints,
-            budget: self.limits.budget,
-        })
+        Ok(bytes)
     }
 }

@@ -37,7 +37,7 @@ fn has_entries(dir: &Path) -> bool {
 }
 
 /// Whether `pid` holds open a file being written into the store: an unnamed new content
-/// (`objects/ab/#123 (deleted)`), a temp file in `tmp/`, or a record's temp file.
+/// (`objects/ab/#123 (deleted)`), a temp file in `tmp/`, or the session's log (an append).
 fn writing_into(pid: u32, store: &Path) -> bool {
     let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
         return false;
@@ -46,7 +46,7 @@ fn writing_into(pid: u32, store: &Path) -> bool {
         std::fs::read_link(fd.path()).is_ok_and(|p| {
             p.starts_with(store.join("objects"))
                 || p.starts_with(store.join("tmp"))
-                || p.to_string_lossy().contains("/.tmp-")
+                || (p.starts_with(store.join("sessions")) && p.ends_with("log"))
         })
     })
 }
