@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::chain::{Chain, Frame};
 use super::diffstat::DiffStat;
@@ -103,9 +104,10 @@ pub struct SessionHistory {
     /// The newest turn number given out.
     last_turn: u32,
     /// The newest record's seq and state, when this handle knows it matches the disk.
-    head: Option<(u64, Snapshot)>,
+    /// Shared with `current` (the state before the turn) without a copy.
+    head: Option<(u64, Arc<Snapshot>)>,
     /// The turn `after_round` updates, with the state before it.
-    current: Option<(Checkpoint, Snapshot)>,
+    current: Option<(Checkpoint, Arc<Snapshot>)>,
     _lock: Lock,
 }
 
@@ -131,9 +133,10 @@ impl SessionHistory {
         let store_lock = lock::shared(&store_root.join("lock"))?;
         let parsed = chain.parse()?;
         // A head that cannot be read (a damaged record) is forgotten: the next snapshot is full.
-        let head = parsed
-            .last_seq()
-            .and_then(|seq| parsed.state_at(chain.path(), seq).ok().map(|s| (seq, s)));
+        let head = parsed.last_seq().and_then(|seq| {
+            let state = parsed.state_at(chain.path(), seq).ok()?;
+            Some((seq, Arc::new(state)))
+        });
         drop(store_lock);
         Ok(SessionHistory {
             objects: Objects::new(store_root),
@@ -163,7 +166,7 @@ impl SessionHistory {
 
     /// The newest snapshot this handle took or loaded.
     pub fn head(&self) -> Option<&Snapshot> {
-        self.head.as_ref().map(|(_, s)| s)
+        self.head.as_ref().map(|(_, s)| s.as_ref())
     }
 
     /// Walks the workspace and records what changed since the newest snapshot.
@@ -186,7 +189,7 @@ impl SessionHistory {
             }
         };
         let empty = Snapshot::default();
-        let prev = self.head.as_ref().map_or(&empty, |(_, s)| s);
+        let prev = self.head.as_ref().map_or(&empty, |(_, s)| s.as_ref());
         let walked = walk::take(&self.scanner, prev, &self.objects, &self.limits)?;
         let mut report = SnapshotReport {
             entries: walked.snapshot.as_ref().map_or(prev.len(), Snapshot::len),
@@ -197,8 +200,10 @@ impl SessionHistory {
         };
         let snapshot = match walked.snapshot {
             // Nothing changed: the head stands, verified as of this walk.
+            // (When the head is also the state before the turn, its time stays: a few more
+            // files may be read again, none is missed.)
             None if head_matches => {
-                if let Some((_, state)) = self.head.as_mut() {
+                if let Some(state) = self.head.as_mut().and_then(|(_, s)| Arc::get_mut(s)) {
                     state.taken_ns = walked.taken_ns;
                 }
                 return Ok(report);
@@ -213,7 +218,7 @@ impl SessionHistory {
             let delta = prev.delta_to(&snapshot);
             if delta.is_empty() {
                 if let Some((_, state)) = self.head.as_mut() {
-                    *state = snapshot;
+                    *state = Arc::new(snapshot);
                 }
                 return Ok(report);
             }
@@ -235,7 +240,7 @@ impl SessionHistory {
             report.record_bytes = payload.len() as u64;
         }
         self.append(&[frame])?;
-        self.head = Some((seq, snapshot));
+        self.head = Some((seq, Arc::new(snapshot)));
         Ok(report)
     }
 
@@ -261,7 +266,10 @@ impl SessionHistory {
         };
         self.append(&[Frame::turn(&checkpoint)])?;
         self.last_turn = turn;
-        let before_state = self.head().cloned().unwrap_or_default();
+        let before_state = self
+            .head
+            .as_ref()
+            .map_or_else(Arc::default, |(_, s)| Arc::clone(s));
         self.current = Some((checkpoint.clone(), before_state));
         Ok((checkpoint, report))
     }
