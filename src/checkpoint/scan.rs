@@ -11,11 +11,14 @@
 //! checks that both keep the same paths.
 
 use std::ffi::OsStr;
-use std::fs::Metadata;
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 
 use ignore::Match;
+
+use super::snapshot::Entry;
+use super::walk::stat_entry;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 /// One directory's rules.
@@ -132,7 +135,11 @@ fn parent_rules(root: &Path) -> Rules {
     rules
 }
 
-pub(crate) type Found = (Vec<(PathBuf, Metadata)>, Vec<(PathBuf, String)>);
+/// A kept path with its type and its stat data (as an [`Entry`] whose kind is still to fill
+/// in): small, so ten thousand of them move cheaply.
+pub(crate) type Stated = (PathBuf, FileType, Entry);
+
+pub(crate) type Found = (Vec<Stated>, Vec<(PathBuf, String)>);
 
 /// A directory still to list.
 struct Job {
@@ -267,7 +274,9 @@ fn visit(job: &Job, skip_rel: &[PathBuf], found: &mut Found, subdirs: &mut Vec<J
         if name == ".git" {
             continue;
         }
-        let rel = job.rel.join(&name);
+        let mut rel = PathBuf::with_capacity(job.rel.as_os_str().len() + name.len() + 1);
+        rel.push(&job.rel);
+        rel.push(&name);
         if skip_rel.contains(&rel) {
             continue;
         }
@@ -289,7 +298,7 @@ fn visit(job: &Job, skip_rel: &[PathBuf], found: &mut Found, subdirs: &mut Vec<J
                 rules: rules.clone(),
             });
         }
-        found.0.push((rel, meta));
+        found.0.push((rel, meta.file_type(), stat_entry(&meta)));
     }
 }
 
@@ -308,7 +317,7 @@ mod tests {
     fn ours(root: &Path) -> BTreeSet<PathBuf> {
         let (found, errors) = Scanner::new(root, &[]).walk();
         assert!(errors.is_empty(), "{errors:?}");
-        found.into_iter().map(|(p, _)| p).collect()
+        found.into_iter().map(|(p, _, _)| p).collect()
     }
 
     fn the_crates(root: &Path) -> BTreeSet<PathBuf> {

@@ -47,13 +47,11 @@ pub(crate) fn take(
     let taken_ns = now_ns();
     let root = scanner.root();
     let (found, mut skipped) = scanner.walk();
-    let mut entries = Vec::new();
+    let mut entries = Vec::with_capacity(found.len());
     let mut to_read = Vec::new();
-    let same = |rel: &Path, entry: &Entry| prev.get(rel) == Some(entry);
     let mut all_same = true;
-    for (rel, meta) in found {
-        let ft = meta.file_type();
-        let mut entry = stat_entry(&meta);
+    for (rel, ft, mut entry) in found {
+        let old = prev.get(&rel);
         if ft.is_dir() {
             entry.kind = Kind::Dir;
             entry.size = 0;
@@ -73,7 +71,7 @@ pub(crate) fn take(
         } else if entry.size > limits.max_file_size {
             entry.kind = Kind::File(Content::TooBig);
         } else {
-            let cached = prev.get(&rel).filter(|old| {
+            let cached = old.filter(|old| {
                 old.same_stat(&entry)
                     && old.hash().is_some()
                     && entry.mtime_ns.max(entry.ctime_ns) < prev.taken_ns - RACY_NS
@@ -86,7 +84,7 @@ pub(crate) fn take(
                 }
             }
         }
-        all_same = all_same && same(&rel, &entry);
+        all_same = all_same && old == Some(&entry);
         entries.push((rel, entry));
     }
     // A workspace far larger than the budget (a home directory, a disk of data) is refused
@@ -100,6 +98,7 @@ pub(crate) fn take(
     }
     let to_read: Vec<PathBuf> = to_read.into_iter().map(|(rel, _)| rel).collect();
     let read = to_read.len();
+    let same = |rel: &Path, entry: &Entry| prev.get(rel) == Some(entry);
     let (stored, read_entries) = read_all(root, to_read, objects, limits, scanner.workers)?;
     for (rel, result) in read_entries {
         match result {
@@ -128,7 +127,7 @@ pub(crate) fn take(
     })
 }
 
-fn stat_entry(meta: &Metadata) -> Entry {
+pub(crate) fn stat_entry(meta: &Metadata) -> Entry {
     Entry {
         kind: Kind::File(Content::Unreadable),
         mode: meta.mode() & 0o7777,

@@ -287,9 +287,12 @@ fn main() {
     let repo = std::env::args()
         .nth(1)
         .map_or_else(|| std::env::current_dir().expect("cwd"), PathBuf::from);
+    // CHECKPOINTBENCH_TMP puts the tree and the stores elsewhere (e.g. /dev/shm, to take the
+    // disk's file-creation cost out).
+    let tmp = std::env::var_os("CHECKPOINTBENCH_TMP").map_or_else(|| "/tmp".into(), PathBuf::from);
     let base = tempfile::Builder::new()
         .prefix("checkpointbench-")
-        .tempdir_in("/tmp")
+        .tempdir_in(tmp)
         .expect("tempdir");
     generated(base.path());
     repository(&repo, base.path());
