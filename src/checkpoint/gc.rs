@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use super::chain::{Chain, Parsed};
 use super::lock::{self, Lock};
+use super::objects::ObjectFile;
 use super::snapshot::Snapshot;
 use super::store::Store;
 use super::turns::Checkpoint;
@@ -74,26 +75,12 @@ impl Store {
         }
         let objects = self.objects().list()?;
         let records: u64 = before - objects.iter().map(|o| o.disk).sum::<u64>().min(before);
-        let size_after = |cut: Option<i64>| -> u64 {
-            records
-                + objects
-                    .iter()
-                    .filter(|o| need.get(&o.hash).is_some_and(|k| kept(*k, cut)))
-                    .map(|o| o.disk)
-                    .sum::<u64>()
-        };
-        keys.sort_unstable();
-        keys.dedup();
-        let mut cut = None;
-        if size_after(None) > self.limits.budget {
-            cut = keys
-                .iter()
-                .copied()
-                .find(|k| size_after(Some(*k)) <= self.limits.budget);
-            if cut.is_none() {
-                cut = keys.last().copied();
-            }
-        }
+        let cut = choose_cut(
+            &objects,
+            &need,
+            keys,
+            self.limits.budget.saturating_sub(records),
+        );
         let mut report = GcReport {
             before,
             budget: self.limits.budget,
@@ -143,6 +130,47 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// The smallest drop key that brings the contents within `room` bytes (`None`: they fit
+/// already; the newest key when even that is not enough). One pass over the contents sorted by
+/// key, not one per candidate.
+fn choose_cut(
+    objects: &[ObjectFile],
+    need: &HashMap<Hash, Option<i64>>,
+    mut keys: Vec<i64>,
+    room: u64,
+) -> Option<i64> {
+    let mut droppable: Vec<(i64, u64)> = Vec::new();
+    let mut total = 0u64;
+    for o in objects {
+        match need.get(&o.hash) {
+            Some(Some(k)) => {
+                droppable.push((*k, o.disk));
+                total += o.disk;
+            }
+            Some(None) => total += o.disk,
+            None => {}
+        }
+    }
+    if total <= room {
+        return None;
+    }
+    droppable.sort_unstable();
+    keys.sort_unstable();
+    keys.dedup();
+    let mut freed = 0u64;
+    let mut next = 0;
+    for &key in &keys {
+        while next < droppable.len() && droppable[next].0 <= key {
+            freed += droppable[next].1;
+            next += 1;
+        }
+        if total - freed <= room {
+            return Some(key);
+        }
+    }
+    keys.last().copied()
 }
 
 /// Whether a content with drop key `key` survives dropping everything up to `cut`.

@@ -24,7 +24,7 @@ use super::restore::{RestoreReport, restore};
 use super::scan::Scanner;
 use super::snapshot::Snapshot;
 use super::turns::{Checkpoint, TurnStart};
-use super::{CheckpointError, Limits, io_at, walk, write_atomic};
+use super::{CheckpointError, Limits, io_at, now_ns, walk, write_atomic};
 
 /// What one snapshot did.
 #[derive(Debug, Clone, Default)]
@@ -180,12 +180,17 @@ impl SessionHistory {
         std::fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
         // Whether the log still ends with this handle's head (gc may have rewritten it).
         let on_disk = self.chain.len()?;
-        let (head_matches, next_seq) = match &self.head {
-            Some((h, _)) if Some(on_disk) == self.log_len => (true, h + 1),
+        let known = self.head.as_ref().map(|(h, _)| *h);
+        let (head_matches, next_seq) = match known {
+            Some(h) if Some(on_disk) == self.log_len => (true, h + 1),
             _ => {
-                let last = self.chain.parse()?.last_seq();
-                let matches = matches!((&self.head, last), (Some((h, _)), Some(l)) if *h == l);
-                (matches, last.map_or(1, |l| l + 1))
+                let parsed = self.chain.parse()?;
+                if parsed.valid_len == on_disk {
+                    // Known again, so the next quiet round does not read the log.
+                    self.log_len = Some(on_disk);
+                }
+                let last = parsed.last_seq();
+                (known.is_some() && known == last, last.map_or(1, |l| l + 1))
             }
         };
         let empty = Snapshot::default();
@@ -257,7 +262,7 @@ impl SessionHistory {
         let checkpoint = Checkpoint {
             turn,
             prompt: start.prompt.to_string(),
-            time_ns: self.head.as_ref().map_or(0, |(_, s)| s.taken_ns),
+            time_ns: now_ns(),
             history_len: start.history_len,
             before,
             after: None,
