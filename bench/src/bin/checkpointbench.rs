@@ -264,10 +264,18 @@ fn profile_quiet(base: &Path, tree: Option<PathBuf>) {
     std::thread::sleep(Duration::from_millis(100));
     hist.snapshot().expect("settle");
     let runs = 300;
+    // CHECKPOINTBENCH_CHANGE=N: each snapshot follows a rewrite of N files.
+    let change_n: usize = std::env::var("CHECKPOINTBENCH_CHANGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut rng = Rng(7);
+    begin(&mut hist);
     let (u0, s0) = cpu();
     let t = Instant::now();
     for _ in 0..runs {
-        hist.snapshot().expect("snapshot");
+        change(&tree, &mut rng, change_n);
+        hist.after_round().expect("snapshot");
     }
     let (u1, s1) = cpu();
     println!(
