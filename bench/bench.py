@@ -44,6 +44,8 @@ EXPECT = {
     "parallel8": "Done: all eight commands finished.",
     "bigcontext": "Done: read all thirty files.",
 }
+# What corecoder prints for a tool call it refused (`✗ bash denied: ...`).
+DENIED = " denied: "
 BIG_FILES = 30
 BIG_LINES = 2000  # 2000 lines of 100 bytes: 200 KB, and within both tools' default 2000 lines
 
@@ -140,7 +142,9 @@ def make_big_files(bigdir):
 
 def agent_argv(agent, scenario, python_cc):
     if agent == "ours":
-        base = [str(OURS)]
+        # Without --yes a one-shot run denies every bash call (nobody can be asked), and the
+        # scripted rounds would still end with the expected text.
+        base = [str(OURS), "--yes"]
     else:
         base = [str(python_cc), "--yes"]  # the original refuses bash in one-shot mode without it
     if scenario == "version":
@@ -163,7 +167,7 @@ def agent_env(url, home):
 
 
 def completed(scenario, run):
-    if run.code != 0:
+    if run.code != 0 or DENIED in run.err:  # a denied tool call ends its round without running
         return False
     expect = EXPECT[scenario]
     return expect is None or expect in run.out
@@ -472,8 +476,8 @@ def main():
               "`run.sh` builds `target/release/corecoder` and the harness binaries "
               "(`bench/`: `mock-model`, `toolbench`), creates `bench/.venv` with "
               "`corecoder==0.8.0` (the Python original), then runs `bench/bench.py`. Each agent "
-              "run is `corecoder -p 'scenario=NAME (benchmark run)'` (the Python original with "
-              "`--yes`) in an empty directory, with a fresh temporary `HOME`, "
+              "run is `corecoder --yes -p 'scenario=NAME (benchmark run)'` (the Python original "
+              "too) in an empty directory, with a fresh temporary `HOME`, "
               "`OPENAI_BASE_URL` pointing at `mock-model` on 127.0.0.1, `OPENAI_API_KEY=dummy`, "
               "`CORECODER_MODEL=bench`. Each run goes through `measure` (a small fork/exec/`wait4` "
               "launcher, like GNU time but with microsecond resolution): wall time is fork to "
