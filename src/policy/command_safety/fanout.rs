@@ -2,7 +2,7 @@
 //! `-delete`, and `ssh host command`. Each re-enters the checker one level deeper.
 
 use super::dispatch::join;
-use super::paths::{resolve, root_kind};
+use super::paths::{basename, is_data_dir, resolve, root_kind};
 use super::rules::{self, DELETE};
 use super::{Arg, Check, Checker, Flow};
 
@@ -63,9 +63,10 @@ impl Checker {
             .collect();
         let roots = if roots.is_empty() { vec!["."] } else { roots };
         let cwd = self.cwd.clone();
-        let dangerous = roots
-            .iter()
-            .find(|r| root_kind(&resolve(r, cwd.as_deref())).is_some());
+        let dangerous = roots.iter().find(|r| {
+            let path = resolve(r, cwd.as_deref());
+            root_kind(&path).is_some() || is_data_dir(&path)
+        });
         let mut i = 0;
         while let Some(t) = texts.get(i) {
             i += 1;
@@ -76,6 +77,13 @@ impl Checker {
             } else if matches!(*t, "-exec" | "-execdir" | "-ok" | "-okdir") {
                 let end = texts[i..].iter().position(|t| *t == ";" || *t == "+");
                 let end = end.map_or(texts.len(), |e| i + e);
+                // `find / -exec rm {} +` deletes what it finds under `/`, one file at a time.
+                let deletes = texts[i..end]
+                    .first()
+                    .is_some_and(|c| matches!(basename(c), "rm" | "shred" | "unlink" | "srm"));
+                if let Some(root) = dangerous.filter(|_| deletes) {
+                    return Err(rules::reason(DELETE, root));
+                }
                 for root in &roots {
                     let command = texts[i..end]
                         .iter()
