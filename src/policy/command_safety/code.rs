@@ -140,7 +140,10 @@ pub fn inspect(code: &str) -> Result<Vec<String>, String> {
             }
         }
     }
-    if evaluates(code) && matches(&FETCHES, code) {
+    let fetches_by_shell = string_literals(code)
+        .iter()
+        .any(|l| l.starts_with("curl ") || l.starts_with("wget "));
+    if evaluates(code) && (matches(&FETCHES, code) || fetches_by_shell) {
         return Err(RCE.to_string());
     }
     if matches(&SENDS, code) && matches(&SECRET_SOURCE, code) {

@@ -121,6 +121,39 @@ impl Checker {
                 self.powershell(args, stdin)
             }
             "read" => self.read(args, stdin),
+            // Programs that run a command given as a flag's value.
+            "rsync" | "tar" | "gtar" | "bsdtar" => {
+                const RUNS: &[&str] = &[
+                    "-e",
+                    "--rsh",
+                    "--to-command",
+                    "-I",
+                    "--use-compress-program",
+                    "--rsync-path",
+                    "--checkpoint-action",
+                ];
+                for (i, a) in texts.iter().enumerate() {
+                    let value = match a.split_once('=') {
+                        Some((flag, v)) if RUNS.contains(&flag) => Some(v.to_string()),
+                        _ if RUNS.contains(&a.as_str()) => texts.get(i + 1).cloned(),
+                        _ => None,
+                    };
+                    if let Some(v) = value {
+                        self.text(v.strip_prefix("exec=").unwrap_or(&v))?;
+                    }
+                }
+                self.plain(&texts, stdin)
+            }
+            // `deno run https://…` runs code from the network.
+            "deno" | "bun"
+                if texts.get(1).is_some_and(|t| t == "run")
+                    && texts
+                        .iter()
+                        .skip(2)
+                        .any(|t| t.starts_with("http://") || t.starts_with("https://")) =>
+            {
+                Err(rules::RCE.to_string())
+            }
             // `script -c CMD log` and `flock FILE -c CMD` run CMD as shell.
             "script" | "-c" => {
                 let code = match name {
@@ -134,6 +167,25 @@ impl Checker {
                 Ok(Flow::default())
             }
             "npx" | "bunx" | "pnpx" => self.package_runner(args, 1, stdin),
+            _ if runner_values(name).is_some() => {
+                let values = runner_values(name).unwrap_or_default();
+                let mut i = 1;
+                while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+                    if a == "--" {
+                        i += 1;
+                        break;
+                    }
+                    if !a.starts_with('-') {
+                        break;
+                    }
+                    i += 1 + usize::from(a.len() == 2 && values.contains(&a[1..]));
+                }
+                let command = args.get(i..).unwrap_or_default().to_vec();
+                self.enter()?;
+                let out = self.run(command, stdin)?;
+                self.depth -= 1;
+                Ok(out)
+            }
             "npm" | "pnpm" | "yarn"
                 if matches!(texts.get(1).map(String::as_str), Some("exec" | "dlx" | "x")) =>
             {
@@ -330,4 +382,16 @@ fn code_start(args: &[Arg]) -> usize {
     }
     // `su user` without `-c` runs nothing we can see.
     args.len()
+}
+
+/// Programs that run the command after their flags (tracers, sandboxes, session helpers),
+/// with the short flags that take a value.
+fn runner_values(name: &str) -> Option<&'static str> {
+    match name {
+        "strace" | "ltrace" => Some("oepsuEabIXP"),
+        "valgrind" | "catchsegv" | "dbus-launch" | "xvfb-run" | "torify" | "tsocks" => Some("sn"),
+        "systemd-run" => Some("pEuMH"),
+        "unshare" | "firejail" | "cgexec" | "faketime" | "chrt" | "sg" => Some("gSRwf"),
+        _ => None,
+    }
 }

@@ -13,8 +13,9 @@ use super::rules::{DELETE, FORMAT, OBFUSCATED, POWER, RCE, reason};
 use super::{Check, Checker};
 
 /// Tcl's `exec prog args…` up to the end of the command, and `open "|prog …"`.
-static TCL_EXEC: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r#"\bexec\s+([^\]\n;]+)|\bopen\s+["{]\|([^"}\n]+)"#).ok());
+static TCL_EXEC: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"\b(?:exec|spawn)\s+([^\]\n;]+)|\bopen\s+["{]\|([^"}\n]+)"#).ok()
+});
 
 impl Checker {
     /// `vim -c CMD`, `vim +CMD`, `vim --cmd CMD`, `vim -S script`, `vim -es < cmds`.

@@ -105,6 +105,17 @@ impl Checker {
                 break;
             }
             i += 1;
+            // `-o ProxyCommand=…` and `LocalCommand` run on this machine.
+            let option = match a {
+                "-o" => args.get(i).map(|o| o.text.as_str()),
+                _ => a.strip_prefix("-o"),
+            };
+            if let Some((key, value)) = option.and_then(|o| o.split_once(['=', ' ']))
+                && (key.eq_ignore_ascii_case("ProxyCommand")
+                    || key.eq_ignore_ascii_case("LocalCommand"))
+            {
+                self.text(value)?;
+            }
             if a.len() == 2 && "bcDEeFIiJLlmOopQRSWw".contains(&a[1..]) {
                 i += 1;
             }

@@ -217,6 +217,12 @@ impl Checker {
             statements.extend(texts.iter().skip(1).cloned());
         }
         for text in &statements {
+            // `\! cmd` (psql, mysql) and `system cmd` (mysql) run shell commands.
+            for line in text.lines().map(str::trim) {
+                if let Some(shell) = line.strip_prefix("\\!").or(line.strip_prefix("system ")) {
+                    self.text(shell)?;
+                }
+            }
             remote::check_statements(text, remote)?;
         }
         Ok(())
