@@ -189,8 +189,16 @@ fn brace_ifs_and_quoting_obfuscation_is_seen_through() {
         "x=RM; ${x,,} -rf /",
         "IFS=,; c=rm,-rf,/; $c",
         "rm -rf \"$(echo L2hvbWU= | base64 -d)\"",
+        "a=(rm -rf /); \"${a[@]}\"",
+        "f(){ rm -rf \"$1\"; }; f /",
+        "alias x='rm -rf'; x ~",
     ]);
-    all_allowed(&["echo {a,b}.txt", "X=ls; $X -la", "CMD='cargo test'; $CMD"]);
+    all_allowed(&[
+        "echo {a,b}.txt",
+        "X=ls; $X -la",
+        "CMD='cargo test'; $CMD",
+        "walk() { walk \"$1/sub\"; }; walk .",
+    ]);
 }
 
 #[test]

@@ -106,7 +106,7 @@ pub fn evaluates(code: &str) -> bool {
 /// Decoding calls: decoded text handed to `system`/`exec`/`eval` hides what runs.
 static DECODE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"b64decode|decode_base64|base64\.decode|['"]base64['"]|\batob\(|unpack\(\s*['"]m|fromhex|codecs\.decode|\bunhexlify|decode\(\s*['"](hex|rot13|rot_13)"#,
+        r#"b64decode|decode_base64|base64\.decode|['"]base64['"]|\batob\(|unpack\(\s*['"]m|pack\(\s*['"]H|fromhex|codecs\.decode|\bunhexlify|decode\(\s*['"](hex|rot13|rot_13)"#,
     )
     .ok()
 });

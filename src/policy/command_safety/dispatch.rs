@@ -121,6 +121,17 @@ impl Checker {
                 self.powershell(args, stdin)
             }
             "read" => self.read(args, stdin),
+            // `set -- rm -rf /; "$@"` sets the positional parameters.
+            "set" if texts.get(1).is_some_and(|t| t == "--") => {
+                for (k, arg) in args[2..].iter().enumerate().take(9) {
+                    self.set_var(&(k + 1).to_string(), arg.clone());
+                }
+                let all = join(&args[2..]);
+                let all = Arg::tainted(all.text.trim_end(), &all.flow);
+                self.set_var("@", all.clone());
+                self.set_var("*", all);
+                Ok(Flow::default())
+            }
             // Programs that run a command given as a flag's value.
             "rsync" | "tar" | "gtar" | "bsdtar" => {
                 const RUNS: &[&str] = &[

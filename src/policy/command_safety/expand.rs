@@ -98,6 +98,18 @@ impl Checker {
     /// `${X//a/b}` (replacement) of known variables.
     fn operator(&self, name: &str) -> Option<String> {
         let inner = name.strip_prefix('{')?.strip_suffix('}')?;
+        // `a=(rm -rf /); "${a[@]}"`: an array's elements, or one of them.
+        if let Some((array, index)) = inner.strip_suffix(']').and_then(|i| i.split_once('[')) {
+            let value = &self.vars.get(array)?.text;
+            let items = value.trim_start_matches('(').trim_end_matches(')');
+            return match index {
+                "@" | "*" => Some(items.to_string()),
+                n => items
+                    .split_whitespace()
+                    .nth(n.parse().ok()?)
+                    .map(str::to_string),
+            };
+        }
         if let Some(pointer) = inner.strip_prefix('!') {
             let target = &self.vars.get(pointer)?.text;
             return self.vars.get(target.as_str()).map(|v| v.text.clone());

@@ -83,6 +83,23 @@ impl Checker {
                 }
             }
             "tmux" | "screen" | "byobu" => self.multiplexer(name, args),
+            // `RAILS_ENV=production rails db:drop`: the production database.
+            "rails" | "rake" => {
+                let drops = texts[1..].iter().any(|t| {
+                    matches!(
+                        t.as_str(),
+                        "db:drop" | "db:reset" | "db:schema:load" | "db:purge"
+                    )
+                });
+                let env = |v: &str| self.vars.get(v).is_some_and(|a| a.text == "production");
+                let production = texts.iter().any(|t| t.ends_with("=production"))
+                    || env("RAILS_ENV")
+                    || env("RACK_ENV");
+                match drops && production {
+                    true => Err(remote::REMOTE.to_string()),
+                    false => Ok(()),
+                }
+            }
             // `terraform plan -destroy -out=p && terraform apply p` destroys like `destroy`.
             "terraform" | "tofu" => {
                 let plan_out = texts.iter().enumerate().find_map(|(i, t)| {
@@ -119,8 +136,11 @@ impl Checker {
             "npm" | "pnpm" | "yarn" => self.package_scripts(args),
             "crontab" => self.crontab(args, stdin),
             "alias" => {
-                for value in texts.iter().skip(1).filter_map(|a| a.split_once('=')) {
-                    self.text(value.1)?;
+                for (name, value) in texts.iter().skip(1).filter_map(|a| a.split_once('=')) {
+                    self.text(value)?;
+                    if self.aliases.len() < 256 {
+                        self.aliases.insert(name.to_string(), value.to_string());
+                    }
                 }
                 Ok(())
             }
@@ -178,6 +198,14 @@ impl Checker {
         }
         for line in flow.text.iter().flat_map(|t| t.lines()) {
             if let Some(command) = cron_command(line) {
+                // A scheduled program in a temp directory is a dropped payload.
+                let program = command.split_whitespace().next().unwrap_or_default();
+                if ["/tmp/", "/var/tmp/", "/dev/shm/"]
+                    .iter()
+                    .any(|t| program.starts_with(t))
+                {
+                    return Err(rules::CRONTAB.to_string());
+                }
                 self.text(command)
                     .map_err(|e| format!("{}; the crontab line would run: {e}", rules::CRONTAB))?;
             }

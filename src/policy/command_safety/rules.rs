@@ -79,6 +79,10 @@ pub fn check(args: &[String], cwd: Option<&str>) -> Result<(), String> {
     if name == "setcap" {
         perms::check_setcap(rest)?;
     }
+    // `install -m 4755 /bin/bash /tmp/x` makes a setuid copy.
+    if name == "install" {
+        perms::check_install_mode(rest)?;
+    }
     files::check_accounts(name, rest)?;
     system::check(name, args)?;
     remote::check(name, args)

@@ -51,8 +51,29 @@ fn under(path: &str, dir: &str) -> bool {
     path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
+/// A program placed where `PATH` finds it before the system's (`/usr/local/bin/sudo`,
+/// `~/.local/bin/ls`) runs instead of it: a trojan.
+fn shadows_system_command(path: &str) -> bool {
+    const CORE: &[&str] = &[
+        "sudo", "su", "ls", "cat", "cp", "mv", "rm", "sh", "bash", "zsh", "ssh", "scp", "git",
+        "passwd", "ps", "login", "id", "whoami", "curl", "wget", "env", "chmod", "chown", "find",
+        "grep", "kill", "top", "apt", "apt-get", "doas",
+    ];
+    let Some((dir, name)) = path.rsplit_once('/') else {
+        return false;
+    };
+    let path_dir = matches!(
+        dir,
+        "/usr/local/bin" | "/usr/local/sbin" | "~/bin" | "~/.local/bin" | "/opt/homebrew/bin"
+    );
+    path_dir && CORE.contains(&name)
+}
+
 /// Whether writing `path` changes the system (or lets someone log in as this user).
 pub fn is_system_file(path: &str) -> bool {
+    if shadows_system_command(path) {
+        return true;
+    }
     if under(path, "/usr/local") {
         return false;
     }
@@ -151,7 +172,10 @@ pub fn is_history(path: &str) -> bool {
         "/var/log/kern.log",
     ];
     let name = path.rsplit('/').next().unwrap_or_default();
-    NAMES.contains(&name) || LOGS.contains(&path)
+    let in_home = ["~/", "/home/", "/root/", "/Users/"]
+        .iter()
+        .any(|h| path.starts_with(h));
+    (in_home && NAMES.contains(&name)) || LOGS.contains(&path)
 }
 
 /// `echo "127.0.0.1 app.local" | sudo tee -a /etc/hosts`: a loopback name cannot send
@@ -200,6 +224,16 @@ pub fn check_writes(
     for target in file_writes(args) {
         let content = if name == "tee" { content } else { None };
         check_write(&resolve(&target, cwd), content)?;
+    }
+    // `cp sudo /usr/local/bin/`: into a directory, each source keeps its name.
+    if matches!(name, "cp" | "mv" | "install" | "ln") {
+        let plain: Vec<&String> = args[1..].iter().filter(|a| !a.starts_with('-')).collect();
+        if let Some((dir, sources)) = plain.split_last().filter(|(_, s)| !s.is_empty()) {
+            for source in sources {
+                let file = source.rsplit('/').next().unwrap_or(source);
+                check_write(&resolve(&format!("{dir}/{file}"), cwd), None)?;
+            }
+        }
     }
     Ok(())
 }

@@ -156,6 +156,21 @@ pub fn check_setcap(rest: &[String]) -> Result<(), String> {
     }
 }
 
+/// `install -m MODE src dst` with a setuid or setgid mode.
+pub fn check_install_mode(rest: &[String]) -> Result<(), String> {
+    let mode = rest.iter().enumerate().find_map(|(i, a)| {
+        a.strip_prefix("--mode=").map(str::to_string).or_else(|| {
+            (a == "-m" || a == "--mode")
+                .then(|| rest.get(i + 1).cloned())
+                .flatten()
+        })
+    });
+    match mode.map(|m| grants(&m)) {
+        Some(g) if g.setuid || g.setgid => Err(reason(SETUID, rest.last().map_or("", |s| s))),
+        _ => Ok(()),
+    }
+}
+
 /// Checks one permission command. `rest` is its words after the name.
 pub fn check(name: &str, rest: &[String], cwd: Option<&str>) -> Result<(), String> {
     let words = if name == "chmod" {

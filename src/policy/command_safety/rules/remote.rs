@@ -53,11 +53,16 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
         "pod" => first == "trunk" && second == "push",
         "dart" | "flutter" => first == "pub" && second == "publish" && !dry && !short.contains('n'),
         "gh" => gh(&pos, rest),
+        "glab" => first == "repo" && second == "delete",
+        "eksctl" => first == "delete" && second == "cluster",
+        "serverless" | "sls" => first == "remove",
+        "supabase" => first == "db" && second == "reset" && long.contains(&"linked"),
         "terraform" | "tofu" | "terragrunt" => {
             pos.contains(&"destroy")
                 || (pos.contains(&"apply") && (has("-destroy") || has("--destroy")))
         }
-        "pulumi" | "cdk" | "cdktf" => first == "destroy",
+        "pulumi" => first == "destroy" || (first == "stack" && second == "rm"),
+        "cdk" | "cdktf" => first == "destroy",
         "kubectl" | "oc" => after("delete").is_some_and(|objects| {
             let kind = objects.first().copied().unwrap_or_default();
             let kind = kind.split('/').next().unwrap_or_default();
@@ -86,7 +91,13 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
                     matches!(w[0].as_str(), "-n" | "--namespace") && w[1] == "kube-system"
                 }) || has("--namespace=kube-system"))
         }
-        "aws" => !long.contains(&"dryrun") && aws(first, second, &long),
+        // `--acl public-read` publishes the objects.
+        "aws" => {
+            (!long.contains(&"dryrun") && aws(first, second, &long))
+                || rest
+                    .iter()
+                    .any(|r| r.starts_with("public-read") || r.ends_with("=public-read"))
+        }
         "gsutil" => (pos.contains(&"rm") && short.contains(['r', 'R', 'a'])) || pos.contains(&"rb"),
         "gcloud" => gcloud(&pos, &short, &long),
         "az" => {
@@ -220,6 +231,11 @@ fn git_push(args: &[String]) -> bool {
 fn gh(pos: &[&str], rest: &[String]) -> bool {
     match (pos.first().copied(), pos.get(1).copied()) {
         (Some("repo"), Some("delete")) | (Some("release"), Some("delete")) => true,
+        (Some("repo"), Some("edit")) => {
+            rest.windows(2)
+                .any(|w| w[0] == "--visibility" && w[1] == "public")
+                || rest.iter().any(|r| r == "--visibility=public")
+        }
         (Some("api"), _) => {
             let delete = rest.windows(2).any(|w| {
                 matches!(w[0].as_str(), "-X" | "--method") && w[1].eq_ignore_ascii_case("delete")

@@ -90,7 +90,7 @@ fn check_disk(name: &str, short: &str, long: &[&str], pos: &[&str]) -> Result<()
         }
         "cryptsetup" => matches!(
             first,
-            "luksFormat" | "erase" | "luksErase" | "reencrypt" | "luksKillSlot"
+            "luksFormat" | "erase" | "luksErase" | "reencrypt" | "luksKillSlot" | "luksRemoveKey"
         ),
         "zpool" => matches!(first, "destroy" | "labelclear" | "create"),
         "gpart" => matches!(first, "destroy" | "delete"),
@@ -268,6 +268,10 @@ fn check_damage(
         "ufw" => {
             matches!(first, "disable" | "reset")
                 || (first == "default" && second == "deny" && pos.contains(&"outgoing"))
+                || (matches!(first, "deny" | "reject")
+                    && pos
+                        .iter()
+                        .any(|p| matches!(*p, "22" | "22/tcp" | "ssh" | "OpenSSH")))
         }
         // Read-only or unmounted root stops everything that writes.
         "mount" => {
@@ -341,9 +345,9 @@ fn drops_all_input(words: &[&str]) -> bool {
         "-d",
         "--destination",
     ];
-    let appends_input = words
-        .windows(2)
-        .any(|w| matches!(w[0], "-A" | "-I" | "--append" | "--insert") && w[1] == "INPUT");
+    let appends_input = words.windows(2).any(|w| {
+        matches!(w[0], "-A" | "-I" | "--append" | "--insert") && matches!(w[1], "INPUT" | "OUTPUT")
+    });
     let drops = words
         .windows(2)
         .any(|w| matches!(w[0], "-j" | "--jump") && matches!(w[1], "DROP" | "REJECT"));
