@@ -92,6 +92,13 @@ struct Checker {
     hook_dirs: Vec<String>,
     /// The branch `git checkout`/`git switch` moved to earlier in this command.
     git_branch: Option<String>,
+    /// Functions defined earlier in this command, checked again when called with their
+    /// arguments (`f(){ rm -rf "$1"; }; f /`).
+    functions: HashMap<String, Command>,
+    /// Functions being expanded now, so recursion is followed once.
+    calling: Vec<String>,
+    /// Aliases defined earlier in this command.
+    aliases: HashMap<String, String>,
     depth: usize,
     steps: usize,
 }
@@ -113,9 +120,6 @@ impl Checker {
     fn text(&mut self, src: &str) -> Check<()> {
         self.enter()?;
         let script = shell_words::parse(src, self.depth).map_err(|_| TOO_DEEP.to_string())?;
-        if wrappers::floods_processes(&script) {
-            return Err(rules::FORK_BOMB.to_string());
-        }
         self.script(&script, &Flow::default())?;
         self.depth -= 1;
         Ok(())
@@ -132,6 +136,9 @@ impl Checker {
     /// Checks a script and returns what its last pipeline writes.
     fn script(&mut self, script: &Script, stdin: &Flow) -> Check<Flow> {
         self.enter()?;
+        if wrappers::floods_processes(script) {
+            return Err(rules::FORK_BOMB.to_string());
+        }
         let mut out = Flow::default();
         for pipeline in &script.pipelines {
             out = stdin.clone();
@@ -149,14 +156,19 @@ impl Checker {
                 let mut args = Vec::new();
                 for word in words {
                     let arg = self.expand(word)?;
-                    let declares = args.first().is_some_and(|a: &Arg| {
+                    // `then X=1`, `do export X=1`: keywords come out as words; skip them.
+                    let keywords = args
+                        .iter()
+                        .take_while(|a: &&Arg| wrappers::RESERVED.contains(&a.text.as_str()))
+                        .count();
+                    let declares = args.get(keywords).is_some_and(|a: &Arg| {
                         matches!(
                             a.text.as_str(),
                             "export" | "declare" | "local" | "readonly" | "typeset"
                         )
                     });
                     match &word.assign {
-                        Some(name) if args.is_empty() => self.assign(name, arg)?,
+                        Some(name) if args.len() == keywords => self.assign(name, arg)?,
                         Some(name) => {
                             if declares {
                                 self.assign(name, arg.clone())?;
@@ -183,13 +195,38 @@ impl Checker {
                     return Err(rules::FORK_BOMB.to_string());
                 }
                 self.command(body, &Flow::default())?;
+                if self.functions.len() < 256 {
+                    self.functions.insert(name.clone(), (**body).clone());
+                }
                 Ok(Flow::default())
             }
         }
     }
 
+    /// A call of a function defined earlier: its body again, with `$1`, `$@`… set.
+    fn call(&mut self, name: &str, args: &[Arg], stdin: &Flow) -> Check<Flow> {
+        let Some(body) = self.functions.get(name).cloned() else {
+            return Ok(Flow::default());
+        };
+        let params = &args[1..];
+        for (k, arg) in params.iter().enumerate().take(9) {
+            self.set_var(&(k + 1).to_string(), arg.clone());
+        }
+        let all = dispatch::join(params);
+        let all = Arg::tainted(all.text.trim_end(), &all.flow);
+        self.set_var("@", all.clone());
+        self.set_var("*", all);
+        self.enter()?;
+        self.calling.push(name.to_string());
+        let out = self.command(&body, stdin);
+        self.calling.pop();
+        self.depth -= 1;
+        out
+    }
+
     /// Runs the rules on an expanded command, unwrapping wrappers first.
     fn run(&mut self, mut args: Vec<Arg>, stdin: &Flow) -> Check<Flow> {
+        let mut aliased: Vec<String> = Vec::new();
         // Path characters stay: bash splits only expansions, and `/usr/bin/rm` is a literal.
         let ifs: String = self.vars.get("IFS").map_or(String::new(), |v| {
             v.text.chars().filter(|c| !"/.-_".contains(*c)).collect()
@@ -207,6 +244,23 @@ impl Checker {
                 return Err(reason.to_string());
             }
             let name = basename(&first.text).to_string();
+            // `alias x='rm -rf'; x ~`: the alias's words replace the name, once each.
+            if let Some(value) = self
+                .aliases
+                .get(&first.text)
+                .filter(|_| !aliased.contains(&name))
+            {
+                let words: Vec<Arg> = value
+                    .split_whitespace()
+                    .map(|w| Arg::tainted(w, &first.flow))
+                    .collect();
+                aliased.push(name);
+                args.splice(..1, words);
+                continue;
+            }
+            if self.functions.contains_key(&name) && !self.calling.contains(&name) {
+                return self.call(&name, &args, stdin);
+            }
             let texts: Vec<String> = args.iter().map(|a| a.text.clone()).collect();
             match wrappers::unwrap(&name, &texts) {
                 wrappers::Unwrap::Skip(n) => {

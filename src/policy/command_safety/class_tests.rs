@@ -252,6 +252,9 @@ fn system_damage_is_blocked_but_routine_administration_is_not() {
         "bomb(){ bomb|bomb& };bomb",
         "while true; do sleep 1 & done",
         "ruby -e 'loop { fork }'",
+        "if true; then :(){ :|:& };:; fi",
+        "if true; then export HISTFILE=/dev/null; fi",
+        "(while :; do x & done)",
     ]);
     all_allowed(&[
         "sudo systemctl restart nginx",

@@ -63,9 +63,26 @@ impl Checker {
             .collect();
         let roots = if roots.is_empty() { vec!["."] } else { roots };
         let cwd = self.cwd.clone();
+        // Filters make a find under `~/Documents` a cleanup; under `/` or `~` nothing does.
+        let filtered = texts.iter().any(|t| {
+            matches!(
+                *t,
+                "-name"
+                    | "-iname"
+                    | "-path"
+                    | "-ipath"
+                    | "-regex"
+                    | "-iregex"
+                    | "-mtime"
+                    | "-mmin"
+                    | "-size"
+                    | "-newer"
+                    | "-empty"
+            )
+        });
         let dangerous = roots.iter().find(|r| {
             let path = resolve(r, cwd.as_deref());
-            root_kind(&path).is_some() || is_data_dir(&path)
+            root_kind(&path).is_some() || (is_data_dir(&path) && !filtered)
         });
         let mut i = 0;
         while let Some(t) = texts.get(i) {

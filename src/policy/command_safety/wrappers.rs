@@ -168,7 +168,11 @@ pub fn floods_processes(script: &Script) -> bool {
                 .collect(),
             _ => Vec::new(),
         };
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        let words: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| matches!(*w, "then" | "else" | "{" | "do"))
+            .collect();
         match words.as_slice() {
             ["while", "true" | ":" | "1"] | ["while", "[", "1", "]"] | ["until", "false"] => {
                 in_loop = true;

@@ -51,8 +51,9 @@ fn under(path: &str, dir: &str) -> bool {
     path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
 }
 
-/// A program placed where `PATH` finds it before the system's (`/usr/local/bin/sudo`,
-/// `~/.local/bin/ls`) runs instead of it: a trojan.
+/// A program placed where `PATH` finds it before the system's (`/usr/local/bin/sudo`) runs
+/// instead of it: a trojan. (`~/.local/bin` and `~/bin` are left to the permission floor,
+/// which asks, like shell start-up files.)
 fn shadows_system_command(path: &str) -> bool {
     const CORE: &[&str] = &[
         "sudo", "su", "ls", "cat", "cp", "mv", "rm", "sh", "bash", "zsh", "ssh", "scp", "git",
@@ -64,7 +65,7 @@ fn shadows_system_command(path: &str) -> bool {
     };
     let path_dir = matches!(
         dir,
-        "/usr/local/bin" | "/usr/local/sbin" | "~/bin" | "~/.local/bin" | "/opt/homebrew/bin"
+        "/usr/local/bin" | "/usr/local/sbin" | "/opt/homebrew/bin"
     );
     path_dir && CORE.contains(&name)
 }
