@@ -99,6 +99,9 @@ struct Checker {
     calling: Vec<String>,
     /// Aliases defined earlier in this command.
     aliases: HashMap<String, String>,
+    /// A socket was opened as a file (`exec 5<>/dev/tcp/h/p`, `ztcp`): a shell or a command
+    /// read from a variable after that runs what the peer sends.
+    socket_open: bool,
     depth: usize,
     steps: usize,
 }
@@ -257,6 +260,11 @@ impl Checker {
                 aliased.push(name);
                 args.splice(..1, words);
                 continue;
+            }
+            if self.socket_open
+                && (dispatch::SHELLS.contains(&name.as_str()) || first.text.starts_with('$'))
+            {
+                return Err(rules::REVERSE_SHELL.to_string());
             }
             if self.functions.contains_key(&name) && !self.calling.contains(&name) {
                 return self.call(&name, &args, stdin);

@@ -15,7 +15,9 @@ use regex::Regex;
 
 use super::paths::{is_block_device, resolve, root_kind};
 use super::rules::files::{CRITICAL, SYSTEM_FILE, is_critical, is_history, is_system_file};
-use super::rules::{DELETE, DISK, FORK_BOMB, OBFUSCATED, RCE, SECRET, TRACKS, reason};
+use super::rules::{
+    DELETE, DISK, FORK_BOMB, OBFUSCATED, RCE, REVERSE_SHELL, SECRET, TRACKS, reason,
+};
 
 static FORK_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
@@ -77,6 +79,16 @@ static REMOTE_LOAD: LazyLock<Option<Regex>> = LazyLock::new(|| {
 static QUOTED_COMMAND: LazyLock<Option<Regex>> =
     LazyLock::new(|| Regex::new(r"(%x|\bqx)\s*[({\[]([^)}\]]*)[)}\]]").ok());
 
+/// Code that opens a network connection.
+static CONNECTS: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"socket\.socket|\bsocket\(|fsockopen|TCPSocket|IO::Socket|\bSocket\b.*connect|net\.connect|net\.Socket|createConnection|socket\.tcp|/dev/tcp/|/inet/(tcp|udp)|\bztcp\b|new Socket\(|require\(\s*['"](node:)?net['"]\s*\)"#).ok()
+});
+
+/// Code that hands a shell (or what the peer sends) to run.
+static RUNS_SHELL: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(r#"/bin/(ba|z|da|k)?sh\b|['"](ba)?sh['"]|\b(ba)?sh -i|cmd\.exe|pty\.spawn|dup2|\|&|getline"#).ok()
+});
+
 /// Code that writes a file (the mode letter of `open(p, 'a')` included).
 static WRITES: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(r#"(?i)write|appendFile|append_file|file_put_contents|>>|['"]\s*[wa]\+?b?\s*['"]"#)
@@ -130,6 +142,10 @@ pub fn inspect(code: &str) -> Result<Vec<String>, String> {
     }
     if matches(&REMOTE_LOAD, code) {
         return Err(RCE.to_string());
+    }
+    // A socket and a shell: the classic reverse shell one-liners.
+    if matches(&CONNECTS, code) && matches(&RUNS_SHELL, code) {
+        return Err(REVERSE_SHELL.to_string());
     }
     if let Some(re) = DELETE_CALL.as_ref() {
         for m in re.find_iter(code) {

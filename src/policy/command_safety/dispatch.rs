@@ -8,7 +8,7 @@ use super::rules::{self, REVERSE_SHELL, SECRET, files};
 use super::wrappers::{ShellFlags, shell_flags};
 use super::{Arg, Check, Checker, Flow, secrets, text};
 
-const SHELLS: &[&str] = &[
+pub(super) const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "yash",
 ];
 
@@ -121,6 +121,10 @@ impl Checker {
                 self.powershell(args, stdin)
             }
             "read" => self.read(args, stdin),
+            "ztcp" => {
+                self.socket_open = true;
+                Ok(Flow::default())
+            }
             // `set -- rm -rf /; "$@"` sets the positional parameters.
             "set" if texts.get(1).is_some_and(|t| t == "--") => {
                 for (k, arg) in args[2..].iter().enumerate().take(9) {

@@ -160,6 +160,7 @@ impl Checker {
                 }
                 RedirKind::In => {
                     let arg = self.expand(&r.target)?;
+                    self.socket_open |= is_socket(&arg.text);
                     let path = paths::resolve(&arg.text, self.cwd.as_deref());
                     let mut flow = match self.files.get(&path) {
                         Some(written) => written.clone(),
@@ -180,6 +181,7 @@ impl Checker {
     pub(super) fn redirect_output(&mut self, redirects: &[Redirect], mut out: Flow) -> Check<Flow> {
         for r in redirects.iter().filter(|r| r.kind == RedirKind::Out) {
             let target = self.expand(&r.target)?.text;
+            self.socket_open |= is_socket(&target);
             if paths::is_block_device(&target) {
                 return Err(rules::reason(rules::DISK, &target));
             }
@@ -202,4 +204,9 @@ impl Checker {
         }
         Ok(out)
     }
+}
+
+/// Bash's network pseudo-files.
+fn is_socket(path: &str) -> bool {
+    path.starts_with("/dev/tcp/") || path.starts_with("/dev/udp/")
 }

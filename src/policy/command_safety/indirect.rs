@@ -162,7 +162,7 @@ impl Checker {
                         .lists
                         .as_deref()
                         .and_then(|l| l.strip_prefix("pids of "))
-                        .is_some_and(rules::system::is_critical_process)
+                        .is_some_and(|p| p == "everything" || rules::system::is_critical_process(p))
                 }) =>
             {
                 Err(POWER.to_string())

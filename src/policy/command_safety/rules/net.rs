@@ -172,11 +172,22 @@ pub fn output_flow(args: &[String], stdin: &Flow) -> Flow {
         out.merge(&flow);
     }
     // A filter (`grep`, `head`) narrows a full list; reordering it does not.
+    // `awk '{print $2}'` (no pattern) and `tail -n +2` keep every line too.
     let keeps_all = matches!(
         name,
         "cat" | "tee" | "sort" | "uniq" | "cut" | "tr" | "paste"
-    );
-    out.lists = match lists(name, args, &pos) {
+    ) || (matches!(name, "awk" | "gawk" | "mawk")
+        && pos.first().is_some_and(|p| p.starts_with('{')))
+        || (name == "tail" && args.iter().any(|a| a.starts_with('+')));
+    // `ps -ef | grep sshd` lists the sshd processes.
+    let grepped = (matches!(name, "grep" | "egrep" | "pgrep")
+        && stdin.lists.as_deref() == Some("pids of everything"))
+    .then(|| {
+        pos.first()
+            .map(|p| format!("pids of {}", p.trim_matches(['[', ']'])))
+    })
+    .flatten();
+    out.lists = match lists(name, args, &pos).or(grepped) {
         Some(list) => Some(list),
         None if keeps_all => stdin.lists.clone(),
         None => None,
@@ -196,6 +207,17 @@ fn lists(name: &str, args: &[String], pos: &[&str]) -> Option<String> {
             Some("docker volumes".to_string())
         }
         ("pidof" | "pgrep", [.., process]) => Some(format!("pids of {process}")),
+        // `ps -e`, `ps aux`, `ps -A`: every process on the machine.
+        ("ps", _)
+            if args.iter().any(|a| {
+                matches!(
+                    a.as_str(),
+                    "-e" | "-A" | "aux" | "ax" | "-ef" | "-eo" | "-Ao"
+                )
+            }) =>
+        {
+            Some("pids of everything".to_string())
+        }
         _ => None,
     }
 }

@@ -162,6 +162,12 @@ fn check_power(name: &str, short: &str, long: &[&str], pos: &[&str]) -> Result<(
                     | "halt.target"
                     | "rescue.target"
                     | "emergency.target"
+                    | "suspend"
+                    | "hibernate"
+                    | "hybrid-sleep"
+                    | "terminate-user"
+                    | "kill-user"
+                    | "terminate-session"
             )
         }),
         _ => false,
