@@ -18,6 +18,7 @@ use super::rules::files::{CRITICAL, SYSTEM_FILE, is_critical, is_history, is_sys
 use super::rules::{
     DELETE, DISK, FORK_BOMB, OBFUSCATED, RCE, REVERSE_SHELL, SECRET, TRACKS, reason,
 };
+use super::shell_words::unescape;
 
 static FORK_LOOP: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
@@ -118,7 +119,7 @@ pub fn evaluates(code: &str) -> bool {
 /// Decoding calls: decoded text handed to `system`/`exec`/`eval` hides what runs.
 static DECODE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r#"b64decode|decode_base64|base64\.decode|['"]base64['"]|\batob\(|unpack\(\s*['"]m|pack\(\s*['"]H|fromhex|codecs\.decode|\bunhexlify|decode\(\s*['"](hex|rot13|rot_13)"#,
+        r#"b64decode|decode_base64|base64\.decode|['"]base64['"]|\batob\(|unpack\(\s*['"]m|pack\(\s*['"]H|\bchr\(|fromCharCode|fromhex|codecs\.decode|\bunhexlify|decode\(\s*['"](hex|rot13|rot_13)"#,
     )
     .ok()
 });
@@ -309,16 +310,24 @@ fn dangerous_target(arg: &str) -> Option<(String, bool)> {
 
 /// The contents of the `'…'`, `"…"` and `` `…` `` literals in code, escapes undone.
 fn string_literals(code: &str) -> Vec<String> {
+    let chars: Vec<char> = code.chars().collect();
     let mut out = Vec::new();
-    let mut chars = code.chars();
-    while let Some(c) = chars.next() {
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        i += 1;
         if !matches!(c, '\'' | '"' | '`') {
             continue;
         }
         let mut lit = String::new();
-        while let Some(d) = chars.next() {
+        while let Some(&d) = chars.get(i) {
+            i += 1;
             match d {
-                '\\' => lit.extend(chars.next()),
+                // `'\x72\x6d'`, `"\162\155"`, `'\u0072'` are `rm` to the interpreter.
+                '\\' => {
+                    let (ch, used) = unescape(&chars[i..]);
+                    lit.push(ch);
+                    i += used.max(1).min(chars.len() - i);
+                }
                 d if d == c => break,
                 d => lit.push(d),
             }
