@@ -20,14 +20,15 @@
 //! [`Flow`], through pipes, variables and files written earlier in the command.
 //!
 //! Layout: this file walks scripts; `flow` is what travels between commands; `expand`
-//! expands words and redirects; `dispatch` handles commands that run other code (shells,
-//! `eval`, `source`, `npx`) and `interp` the interpreters; `indirect` handles code kept where
-//! a program finds it later (`indirect/git`: git config, hooks and subcommands that run
-//! commands; `indirect/build`: Makefiles, justfiles, npm scripts, tmux; crontabs, aliases,
-//! SQL); `editors` reads vim and Tcl; `fanout` handles `xargs`, `find`, `ssh`; `wrappers`
-//! unwraps `sudo`/`env`/… and spots fork bombs; `rules` (one submodule per class) and
-//! `paths` judge one plain command; `secrets` decides where credentials may go; `code` reads
-//! interpreter one-liners; `text` is what `echo` and `printf` write.
+//! expands words and redirects; `words` splits and globs the command word; `dispatch`
+//! handles commands that run other code (shells, `eval`, `source`) and `interp` the
+//! interpreters; `indirect` handles code kept where a program finds it later
+//! (`indirect/git`: git config, hooks and subcommands that run commands; `indirect/build`:
+//! Makefiles, justfiles, npm scripts, tmux; crontabs, aliases, SQL); `editors` reads vim,
+//! Tcl and PowerShell; `fanout` handles `xargs`, `find`, `ssh`, `npx` and tracers;
+//! `wrappers` unwraps `sudo`/`env`/… and spots fork bombs; `rules` (one submodule per
+//! class) and `paths` judge one plain command; `secrets` decides where credentials may go;
+//! `code` reads interpreter one-liners; `text` is what `echo` and `printf` write.
 //!
 //! It deliberately does no I/O: it never looks at the file system or the real environment,
 //! so an unknown `$VAR` is just an unknown value. It is a seatbelt against accidents and
@@ -45,6 +46,7 @@ mod paths;
 mod rules;
 mod secrets;
 mod text;
+mod words;
 pub(crate) mod wrappers;
 
 use std::collections::HashMap;
@@ -235,9 +237,9 @@ impl Checker {
             v.text.chars().filter(|c| !"/.-_".contains(*c)).collect()
         });
         loop {
-            split_command_word(&mut args, &ifs);
+            words::split_command_word(&mut args, &ifs);
             if let Some(first) = args.first_mut() {
-                glob_command_name(&mut first.text);
+                words::glob_command_name(&mut first.text);
             }
             let Some(first) = args.first() else {
                 return Ok(stdin.taint());
@@ -340,95 +342,6 @@ impl Checker {
         }
         Ok(())
     }
-}
-
-/// Programs a glob in the command word (`/???/?m`, `/bin/r[m]`) is most likely aimed at.
-const GLOB_TARGETS: &[&str] = &[
-    "rm", "dd", "sh", "bash", "mkfs", "shred", "chmod", "chown", "curl", "wget", "nc", "python3",
-    "perl", "base64", "reboot", "kill", "crontab", "iptables",
-];
-
-/// Bash expands a glob in the command word against the file system: `/???/?m -rf /` runs
-/// `/bin/rm`. Without looking at the disk, the word is read as the dangerous program it
-/// matches, if any.
-fn glob_command_name(word: &mut String) {
-    let name = basename(word);
-    if !name.contains(['?', '*', '[']) || name.chars().all(|c| c == '*') {
-        return;
-    }
-    if let Some(target) = GLOB_TARGETS.iter().find(|t| glob_match(name, t)) {
-        *word = (*target).to_string();
-    }
-}
-
-/// Shell glob matching of `?`, `*` and `[…]` against a name.
-fn glob_match(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    fn go(p: &[char], n: &[char]) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|k| go(&p[1..], &n[k..])),
-            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
-            Some('[') => match (p.iter().position(|c| *c == ']'), n.first()) {
-                (Some(end), Some(c)) if end > 1 => {
-                    let set = &p[1..end];
-                    let negate = matches!(set.first(), Some('!' | '^'));
-                    let set = if negate { &set[1..] } else { set };
-                    let mut hit = false;
-                    let mut k = 0;
-                    while k < set.len() {
-                        if k + 2 < set.len() && set[k + 1] == '-' {
-                            hit |= (set[k]..=set[k + 2]).contains(c);
-                            k += 3;
-                        } else {
-                            hit |= set[k] == *c;
-                            k += 1;
-                        }
-                    }
-                    hit != negate && go(&p[end + 1..], &n[1..])
-                }
-                _ => false,
-            },
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
-        }
-    }
-    p.len() <= 64 && go(&p, &n)
-}
-
-/// Bash splits an unquoted expansion into words and expands braces: a command word such as
-/// `$(echo rm -rf /)`, `rm${IFS}-rf${IFS}/` or `{rm,-rf,/}` is several words. Quoting is
-/// gone by now, so a quoted command word with a space is split too (bash would not find
-/// such a program anyway).
-fn split_command_word(args: &mut Vec<Arg>, ifs: &str) {
-    let Some(first) = args.first() else {
-        return;
-    };
-    let words: Vec<String> = if first.text.starts_with('{') && first.text.contains(',') {
-        super::split::expand_words(vec![first.text.clone()])
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|w| !w.is_empty())
-            .collect()
-    } else if first
-        .text
-        .contains(|c: char| c.is_whitespace() || ifs.contains(c))
-    {
-        // `IFS=,; cmd=rm,-rf,/; $cmd` splits on the commas.
-        first
-            .text
-            .split(|c: char| c.is_whitespace() || ifs.contains(c))
-            .filter(|w| !w.is_empty())
-            .map(str::to_string)
-            .collect()
-    } else {
-        return;
-    };
-    if words.len() == 1 && words[0] == first.text {
-        return;
-    }
-    let flow = first.flow.clone();
-    let split = words.iter().map(|w| Arg::tainted(w, &flow));
-    args.splice(..1, split);
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! `find -exec`, `ssh host cmd`, `watch`, `su -c`; plus `cd` and `for`, which change what later
 //! words mean. Everything else goes to the plain rules.
 
+use super::fanout::runner_values;
 use super::interp::{awk_program, code_flags};
 use super::paths::{self, basename, resolve};
 use super::rules::{self, REVERSE_SHELL, SECRET, files};
@@ -254,35 +255,6 @@ impl Checker {
         Ok(out)
     }
 
-    /// `npx [-y] [-p pkg] cmd args`, `npm exec -c 'cmd'`: the package's command, or the
-    /// shell code of `-c`, runs.
-    fn package_runner(&mut self, args: &[Arg], start: usize, stdin: &Flow) -> Check<Flow> {
-        let mut i = start;
-        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
-            i += 1;
-            match a {
-                "-c" | "--call" => {
-                    if let Some(code) = args.get(i) {
-                        self.code(code)?;
-                    }
-                    return Ok(Flow::default());
-                }
-                "-p" | "--package" => i += 1,
-                "--" => break,
-                _ if a.starts_with('-') => {}
-                _ => {
-                    i -= 1;
-                    break;
-                }
-            }
-        }
-        let command = args.get(i..).unwrap_or_default().to_vec();
-        self.enter()?;
-        let out = self.run(command, stdin)?;
-        self.depth -= 1;
-        Ok(out)
-    }
-
     fn network_sink(
         &mut self,
         name: &str,
@@ -397,16 +369,4 @@ fn code_start(args: &[Arg]) -> usize {
     }
     // `su user` without `-c` runs nothing we can see.
     args.len()
-}
-
-/// Programs that run the command after their flags (tracers, sandboxes, session helpers),
-/// with the short flags that take a value.
-fn runner_values(name: &str) -> Option<&'static str> {
-    match name {
-        "strace" | "ltrace" => Some("oepsuEabIXP"),
-        "valgrind" | "catchsegv" | "dbus-launch" | "xvfb-run" | "torify" | "tsocks" => Some("sn"),
-        "systemd-run" => Some("pEuMH"),
-        "unshare" | "firejail" | "cgexec" | "faketime" | "chrt" | "sg" => Some("gSRwf"),
-        _ => None,
-    }
 }

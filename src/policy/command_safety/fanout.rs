@@ -147,4 +147,50 @@ impl Checker {
         self.depth -= 1;
         Ok(out)
     }
+
+    /// `npx [-y] [-p pkg] cmd args`, `npm exec -c 'cmd'`: the package's command, or the
+    /// shell code of `-c`, runs.
+    pub(super) fn package_runner(
+        &mut self,
+        args: &[Arg],
+        start: usize,
+        stdin: &Flow,
+    ) -> Check<Flow> {
+        let mut i = start;
+        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+            i += 1;
+            match a {
+                "-c" | "--call" => {
+                    if let Some(code) = args.get(i) {
+                        self.code(code)?;
+                    }
+                    return Ok(Flow::default());
+                }
+                "-p" | "--package" => i += 1,
+                "--" => break,
+                _ if a.starts_with('-') => {}
+                _ => {
+                    i -= 1;
+                    break;
+                }
+            }
+        }
+        let command = args.get(i..).unwrap_or_default().to_vec();
+        self.enter()?;
+        let out = self.run(command, stdin)?;
+        self.depth -= 1;
+        Ok(out)
+    }
+}
+
+/// Programs that run the command after their flags (tracers, sandboxes, session helpers),
+/// with the short flags that take a value.
+pub(super) fn runner_values(name: &str) -> Option<&'static str> {
+    match name {
+        "strace" | "ltrace" => Some("oepsuEabIXP"),
+        "valgrind" | "catchsegv" | "dbus-launch" | "xvfb-run" | "torify" | "tsocks" => Some("sn"),
+        "systemd-run" => Some("pEuMH"),
+        "unshare" | "firejail" | "cgexec" | "faketime" | "chrt" | "sg" => Some("gSRwf"),
+        _ => None,
+    }
 }
