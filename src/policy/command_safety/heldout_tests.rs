@@ -8,13 +8,15 @@ const DANGEROUS: &str = include_str!("../../../tests/data/commands/heldout/dange
 const BENIGN: &str = include_str!("../../../tests/data/commands/heldout/benign.txt");
 
 /// Measured when the corpus was added (2026-12-01, before any gate change): missed 211/371
-/// (56.9 %), false blocks 0/341. The test fails if the gate gets worse than that (issue 10's
-/// goal: ≤ 5 % and ≤ 1 %).
-const MAX_MISSED_PERCENT: f64 = 57.0;
-const MAX_FALSE_PERCENT: f64 = 1.0;
+/// (56.9 %), false blocks 0/341. After issue 10's new classes, run once (2026-12-01): missed
+/// 30/371 (8.1 %), false blocks 0/341 (0.0 %). The test fails if the gate gets worse than
+/// that (issue 10's goal: ≤ 5 % and ≤ 1 %).
+const MAX_MISSED_PERCENT: f64 = 8.1;
+const MAX_FALSE_PERCENT: f64 = 0.0;
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
 }
 
 fn blocked(command: &str) -> bool {
@@ -34,7 +36,10 @@ fn held_out_corpus_rates_do_not_get_worse() {
     let missed: usize = classes.values().map(|c| c.1).sum();
     let benign: Vec<&str> = lines(BENIGN).collect();
     let false_blocks = benign.iter().filter(|cmd| blocked(cmd)).count();
-    assert!(total >= 300 && benign.len() >= 300, "held-out corpus too small");
+    assert!(
+        total >= 300 && benign.len() >= 300,
+        "held-out corpus too small"
+    );
     for (class, (n, miss)) in &classes {
         println!("held-out {class:<14} missed {miss:>3}/{n:<3}");
     }
@@ -45,6 +50,12 @@ fn held_out_corpus_rates_do_not_get_worse() {
          ({false_rate:.1}%)",
         benign.len()
     );
-    assert!(missed_rate <= MAX_MISSED_PERCENT, "missed {missed_rate:.1}%");
-    assert!(false_rate <= MAX_FALSE_PERCENT, "false blocks {false_rate:.1}%");
+    assert!(
+        missed_rate <= MAX_MISSED_PERCENT,
+        "missed {missed_rate:.1}%"
+    );
+    assert!(
+        false_rate <= MAX_FALSE_PERCENT,
+        "false blocks {false_rate:.1}%"
+    );
 }
