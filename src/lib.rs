@@ -48,6 +48,7 @@
 
 pub mod agent;
 pub mod approval;
+pub mod checkpoint;
 pub mod cli;
 pub mod clock;
 pub mod config;

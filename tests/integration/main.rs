@@ -30,3 +30,5 @@ mod crash;
 mod sandboxed_runs;
 // The kernel sandbox (Landlock, seccomp, namespaces) around real shell commands.
 mod sandbox;
+// Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
+mod checkpoint;

@@ -1,0 +1,330 @@
+//! One session's checkpoints, as the dispatcher and the REPL use them:
+//!
+//! - [`SessionHistory::snapshot`] once when the session starts (in the background: the first
+//!   one of a workspace reads every file);
+//! - [`SessionHistory::begin_turn`] before a turn's first mutating tool call;
+//! - [`SessionHistory::after_round`] after each round that ran a mutating call;
+//! - [`SessionHistory::checkpoints`] for `/checkpoints`; [`SessionHistory::preview_undo`] then
+//!   [`SessionHistory::undo`] for `/undo N` and `corecoder undo`.
+//!
+//! The handle keeps the newest snapshot in memory as the next walk's stat cache; everything
+//! else is read from the session's directory, so a new process sees what an old one left.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::chain::Chain;
+use super::diffstat::DiffStat;
+use super::lock::{self, Lock};
+use super::objects::Objects;
+use super::plan::{Plan, plan_restore};
+use super::record::Record;
+use super::restore::{RestoreReport, restore};
+use super::snapshot::Snapshot;
+use super::turns::{self, Checkpoint, TurnStart};
+use super::{CheckpointError, Limits, io_at, walk, write_atomic};
+
+/// What one snapshot did.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotReport {
+    /// Paths recorded (files, symlinks, directories).
+    pub entries: usize,
+    /// Files read because their stat changed.
+    pub read: usize,
+    /// Bytes of new contents written to the store.
+    pub stored_bytes: u64,
+    /// Bytes of the record written (0 when nothing changed).
+    pub record_bytes: u64,
+    /// Paths that could not be recorded fully, and why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Said once after gc dropped some of this session's oldest turns.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TrimNotice {
+    pub dropped_turns: usize,
+}
+
+impl fmt::Display for TrimNotice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the undo history was trimmed to fit the checkpoint budget: the {} oldest turn(s) \
+             can no longer be undone",
+            self.dropped_turns
+        )
+    }
+}
+
+/// What `/undo N` would do, shown before it is done.
+#[derive(Debug, Clone)]
+pub struct UndoPreview {
+    /// The turns undone, oldest first; the first one's prompt goes back into the input line.
+    pub turns: Vec<Checkpoint>,
+    pub plan: Plan,
+    pub diffstat: DiffStat,
+    /// The workspace when the preview was made: `undo` refuses if it changed since.
+    current: Snapshot,
+}
+
+impl fmt::Display for UndoPreview {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(first) = self.turns.first() {
+            let n = self.turns.len();
+            let prompt: String = first.prompt.chars().take(60).collect();
+            let more = if first.prompt.chars().count() > 60 {
+                "…"
+            } else {
+                ""
+            };
+            writeln!(
+                f,
+                "Undo {n} turn{} (back to before turn {}: {prompt:?}{more})",
+                if n == 1 { "" } else { "s" },
+                first.turn
+            )?;
+        }
+        write!(f, "{}", self.diffstat)
+    }
+}
+
+pub struct SessionHistory {
+    objects: Objects,
+    limits: Limits,
+    store_lock: PathBuf,
+    id: String,
+    dir: PathBuf,
+    workspace: PathBuf,
+    skip: Vec<PathBuf>,
+    chain: Chain,
+    /// The newest record's seq and state, when this handle knows it matches the disk.
+    head: Option<(u64, Snapshot)>,
+    /// The turn `after_round` updates, with the state before it.
+    current: Option<(Checkpoint, Snapshot)>,
+    _lock: Lock,
+}
+
+impl SessionHistory {
+    pub(crate) fn open(
+        store_root: &Path,
+        limits: Limits,
+        id: &str,
+        workspace: &Path,
+    ) -> Result<SessionHistory, CheckpointError> {
+        let workspace = std::fs::canonicalize(workspace).map_err(io_at(workspace))?;
+        let dir = store_root.join("sessions").join(id);
+        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let lock = lock::shared(&dir.join("lock"))?;
+        let ws_file = dir.join("workspace");
+        if std::fs::symlink_metadata(&ws_file).is_err() {
+            use std::os::unix::ffi::OsStrExt;
+            write_atomic(&ws_file, workspace.as_os_str().as_bytes())?;
+        }
+        let chain = Chain::new(&dir);
+        // A head that cannot be read (a damaged record) is forgotten: the next snapshot is full.
+        let head = match chain.seqs()?.last() {
+            Some(&seq) => chain.state_at(seq).ok().map(|s| (seq, s)),
+            None => None,
+        };
+        Ok(SessionHistory {
+            objects: Objects::new(store_root),
+            limits,
+            store_lock: store_root.join("lock"),
+            id: id.to_string(),
+            dir,
+            workspace,
+            skip: vec![store_root.to_path_buf()],
+            chain,
+            head,
+            current: None,
+            _lock: lock,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The workspace (canonical path) this session snapshots.
+    pub fn workspace(&self) -> &Path {
+        &self.workspace
+    }
+
+    /// The newest snapshot this handle took or loaded.
+    pub fn head(&self) -> Option<&Snapshot> {
+        self.head.as_ref().map(|(_, s)| s)
+    }
+
+    /// Walks the workspace and records what changed since the newest snapshot.
+    pub fn snapshot(&mut self) -> Result<SnapshotReport, CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        self.snapshot_locked()
+    }
+
+    /// [`Self::snapshot`] with the store's lock held (so gc waits).
+    fn snapshot_locked(&mut self) -> Result<SnapshotReport, CheckpointError> {
+        std::fs::create_dir_all(&self.dir).map_err(io_at(&self.dir))?;
+        let empty = Snapshot::default();
+        let prev = self.head.as_ref().map_or(&empty, |(_, s)| s);
+        let walked = walk::take(
+            &self.workspace,
+            prev,
+            &self.objects,
+            &self.limits,
+            &self.skip,
+        )?;
+        let mut report = SnapshotReport {
+            entries: walked.snapshot.len(),
+            read: walked.read,
+            stored_bytes: walked.stored,
+            record_bytes: 0,
+            skipped: walked.skipped,
+        };
+        let on_disk = self.chain.seqs()?.last().copied();
+        let head_matches = matches!((&self.head, on_disk), (Some((h, _)), Some(d)) if *h == d);
+        let record = if head_matches {
+            let delta = prev.delta_to(&walked.snapshot);
+            if delta.is_empty() {
+                if let Some((_, state)) = self.head.as_mut() {
+                    *state = walked.snapshot;
+                }
+                return Ok(report);
+            }
+            Record {
+                full: false,
+                taken_ns: walked.snapshot.taken_ns,
+                delta,
+            }
+        } else {
+            Record {
+                full: true,
+                taken_ns: walked.snapshot.taken_ns,
+                delta: empty.delta_to(&walked.snapshot),
+            }
+        };
+        let seq = on_disk.map_or(1, |s| s + 1);
+        report.record_bytes = self.chain.write(seq, &record)?;
+        self.head = Some((seq, walked.snapshot));
+        Ok(report)
+    }
+
+    /// Records the state before a turn's first mutating call: a snapshot, then the turn's
+    /// checkpoint (numbered one past the newest). Returns the checkpoint.
+    pub fn begin_turn(
+        &mut self,
+        start: TurnStart<'_>,
+    ) -> Result<(Checkpoint, SnapshotReport), CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        let report = self.snapshot_locked()?;
+        let before = self.head_seq()?;
+        let turn = turns::read_all(&self.dir)?
+            .last()
+            .map_or(1, |c| c.turn.saturating_add(1));
+        let checkpoint = Checkpoint {
+            turn,
+            prompt: start.prompt.to_string(),
+            time_ns: self.head.as_ref().map_or(0, |(_, s)| s.taken_ns),
+            history_len: start.history_len,
+            before,
+            after: None,
+            touched: Vec::new(),
+            touched_count: 0,
+        };
+        turns::write(&self.dir, &checkpoint)?;
+        let before_state = self.head().cloned().unwrap_or_default();
+        self.current = Some((checkpoint.clone(), before_state));
+        Ok((checkpoint, report))
+    }
+
+    /// Records the state after a round with mutations and what the current turn has touched.
+    pub fn after_round(&mut self) -> Result<SnapshotReport, CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        let report = self.snapshot_locked()?;
+        let after = self.head_seq()?;
+        if let Some((checkpoint, before)) = self.current.as_mut() {
+            if let Some((_, head)) = &self.head {
+                checkpoint.set_touched(&before.changed_paths(head));
+            }
+            checkpoint.after = Some(after);
+            turns::write(&self.dir, checkpoint)?;
+        }
+        Ok(report)
+    }
+
+    fn head_seq(&self) -> Result<u64, CheckpointError> {
+        self.head
+            .as_ref()
+            .map(|(seq, _)| *seq)
+            .ok_or_else(|| CheckpointError::Corrupt {
+                path: self.dir.clone(),
+                reason: "no snapshot was recorded".into(),
+            })
+    }
+
+    /// The turns that can be undone, oldest first.
+    pub fn checkpoints(&self) -> Result<Vec<Checkpoint>, CheckpointError> {
+        turns::read_all(&self.dir)
+    }
+
+    /// What undoing the last `turns` turns would do: restore the state before the oldest of
+    /// them, with whatever changed after the newest one ended marked as a conflict.
+    pub fn preview_undo(&mut self, turns: usize) -> Result<UndoPreview, CheckpointError> {
+        let all = self.checkpoints()?;
+        if turns == 0 || turns > all.len() {
+            return Err(CheckpointError::NoCheckpoint(turns));
+        }
+        let _store = lock::shared(&self.store_lock)?;
+        let undone = all[all.len() - turns..].to_vec();
+        let (first, last) = (&undone[0], &undone[undone.len() - 1]);
+        let target = self.chain.state_at(first.before)?;
+        let last_state = self.chain.state_at(last.after.unwrap_or(last.before))?;
+        self.snapshot_locked()?;
+        let current = self.head().cloned().unwrap_or_default();
+        let plan = plan_restore(&target, &current, &last_state);
+        let diffstat = DiffStat::of(&plan, &self.workspace, &self.objects);
+        Ok(UndoPreview {
+            turns: undone,
+            plan,
+            diffstat,
+            current,
+        })
+    }
+
+    /// Applies a preview: conflicts only when `force`. Refuses when the workspace changed
+    /// since the preview (preview again). The undone turns' checkpoints are dropped when
+    /// nothing failed, and a new snapshot becomes the cache.
+    pub fn undo(
+        &mut self,
+        preview: &UndoPreview,
+        force: bool,
+    ) -> Result<RestoreReport, CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        self.snapshot_locked()?;
+        let now = self.head().cloned().unwrap_or_default();
+        let changed = preview.current.changed_paths(&now);
+        if !changed.is_empty() {
+            return Err(CheckpointError::ChangedSincePreview(changed));
+        }
+        let report = restore(&self.workspace, &self.objects, &preview.plan, force);
+        if report.failed.is_empty() {
+            for checkpoint in &preview.turns {
+                turns::remove(&self.dir, checkpoint.turn)?;
+            }
+        }
+        self.current = None;
+        self.snapshot_locked()?;
+        Ok(report)
+    }
+
+    /// Whether gc trimmed this session's history since the last call (said once).
+    pub fn take_trim_notice(&mut self) -> Result<Option<TrimNotice>, CheckpointError> {
+        let path = self.dir.join("trimmed");
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_at(&path)(e)),
+        };
+        std::fs::remove_file(&path).map_err(io_at(&path))?;
+        Ok(serde_json::from_slice(&bytes).ok())
+    }
+}
