@@ -3,7 +3,9 @@
 
 It starts the scripted model (`mock-model`), times every scenario against corecoder and the
 Python original interleaved (A B A B ...), times the grep/glob tools against ripgrep on the
-cargo registry's unpacked sources, and writes BENCHMARKS.md from what it measured.
+cargo registry's unpacked sources, measures what corecoder's shell sandbox costs (per command
+and per agent round, on against off: bench/sandbox_cost.py), and writes BENCHMARKS.md from what
+it measured. `--sandbox-only` measures only the sandbox and rewrites only that section.
 
 Timing: each run goes through `measure` (bench/src/bin/measure.rs), which forks, execs the
 command and reaps it with wait4, as GNU time does: wall time from a monotonic clock around
@@ -27,11 +29,14 @@ import threading
 import time
 from pathlib import Path
 
+import sandbox_cost
+
 ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "target/release/corecoder"
 MOCK = ROOT / "target/release/mock-model"
 TOOLBENCH = ROOT / "target/release/toolbench"
 MEASURE = ROOT / "target/release/measure"
+SANDBOXBENCH = ROOT / "target/release/sandboxbench"
 NOTES = ROOT / "bench/notes.md"
 
 SCENARIOS = ["version", "hello", "rounds20", "parallel8", "bigcontext"]
@@ -44,6 +49,8 @@ EXPECT = {
     "parallel8": "Done: all eight commands finished.",
     "bigcontext": "Done: read all thirty files.",
 }
+# What corecoder prints for a tool call it refused (`✗ bash denied: ...`).
+DENIED = " denied: "
 BIG_FILES = 30
 BIG_LINES = 2000  # 2000 lines of 100 bytes: 200 KB, and within both tools' default 2000 lines
 
@@ -140,7 +147,9 @@ def make_big_files(bigdir):
 
 def agent_argv(agent, scenario, python_cc):
     if agent == "ours":
-        base = [str(OURS)]
+        # Without --yes a one-shot run denies every bash call (nobody can be asked), and the
+        # scripted rounds would still end with the expected text.
+        base = [str(OURS), "--yes"]
     else:
         base = [str(python_cc), "--yes"]  # the original refuses bash in one-shot mode without it
     if scenario == "version":
@@ -163,7 +172,7 @@ def agent_env(url, home):
 
 
 def completed(scenario, run):
-    if run.code != 0:
+    if run.code != 0 or DENIED in run.err:  # a denied tool call ends its round without running
         return False
     expect = EXPECT[scenario]
     return expect is None or expect in run.out
@@ -455,7 +464,28 @@ def main():
     ap.add_argument("--no-tools", action="store_true", help="skip grep/glob vs ripgrep")
     ap.add_argument("--tree", default=str(Path.home() / ".cargo/registry/src"))
     ap.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    ap.add_argument("--no-sandbox", action="store_true",
+                    help="skip the sandbox cost section (sandbox on vs off)")
+    ap.add_argument("--sandbox-only", action="store_true",
+                    help="measure only the sandbox cost and replace that section of --out, "
+                         "leaving the rest of the file as it is")
+    ap.add_argument("--sandbox-bench-runs", type=int, default=400,
+                    help="spawns per configuration in each sandboxbench repetition")
+    ap.add_argument("--sandbox-reps", type=int, default=3, help="sandboxbench repetitions")
+    ap.add_argument("--sandbox-shell", default="/bin/bash",
+                    help="the shell sandboxbench spawns (corecoder's bash tool runs bash)")
     args = ap.parse_args()
+    harness = sandbox_cost.Harness(measure, start_mock, agent_env, OURS, SANDBOXBENCH, median,
+                                   fmt_ms)
+    commit = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                            capture_output=True, text=True).stdout.strip() or "unknown"
+    if args.sandbox_only:
+        shown = f"bench/run.sh {' '.join(shown_args())}".rstrip()
+        with tempfile.TemporaryDirectory(prefix="corecoder-bench-") as t:
+            lines = sandbox_cost.section(args, harness, Path(t), shown, commit)
+        sandbox_cost.splice(args.out, lines)
+        print(f"bench: wrote the sandbox cost section of {args.out}", file=sys.stderr)
+        return
     python_cc = None
     if args.python_cc and not args.no_python:
         # absolute() rather than resolve(): the venv's bin/python is a symlink out of the venv.
@@ -472,10 +502,12 @@ def main():
               "`run.sh` builds `target/release/corecoder` and the harness binaries "
               "(`bench/`: `mock-model`, `toolbench`), creates `bench/.venv` with "
               "`corecoder==0.8.0` (the Python original), then runs `bench/bench.py`. Each agent "
-              "run is `corecoder -p 'scenario=NAME (benchmark run)'` (the Python original with "
-              "`--yes`) in an empty directory, with a fresh temporary `HOME`, "
+              "run is `corecoder --yes -p 'scenario=NAME (benchmark run)'` (the Python original "
+              "too) in an empty directory, with a fresh temporary `HOME`, "
               "`OPENAI_BASE_URL` pointing at `mock-model` on 127.0.0.1, `OPENAI_API_KEY=dummy`, "
-              "`CORECODER_MODEL=bench`. Each run goes through `measure` (a small fork/exec/`wait4` "
+              "`CORECODER_MODEL=bench`; corecoder runs with its default shell sandbox "
+              "(workspace-write, network off; see \"Sandbox cost\"). Each run goes through "
+              "`measure` (a small fork/exec/`wait4` "
               "launcher, like GNU time but with microsecond resolution): wall time is fork to "
               "reap; CPU time (user+sys) and peak RSS are the kernel's rusage for the process "
               "and the children it waited for (the bash tool's commands included).", ""]
@@ -495,6 +527,10 @@ def main():
                        "", "### Goals", "", goals, ""]
             if fails:
                 report += ["### Runs that did not complete", ""] + fails + [""]
+            if not args.no_sandbox:
+                shown = "bench/run.sh --sandbox-only" + "".join(
+                    f" {a}" for a in shown_args() if a != "--no-sandbox")
+                report += sandbox_cost.section(args, harness, tmp, shown, commit)
         if not args.no_tools:
             rows, glob_rows, nfiles = run_tools(args, python_bin, Path(args.tree))
             pyh = " Python grep, caps as shipped (lines) | Python grep, caps lifted (lines) |" \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark harness, in one command: builds the release binary and the harness binaries,
 # installs what the comparison needs, and runs bench/bench.py, which writes BENCHMARKS.md.
-# Extra arguments go to bench.py (see `bench/run.sh --help`), e.g. `--runs 9` or `--no-python`.
+# Extra arguments go to bench.py (see `bench/run.sh --help`), e.g. `--runs 9` or `--no-python`;
+# `--sandbox-only` rewrites only the "Sandbox cost" section of BENCHMARKS.md.
 # Run it on a quiet machine: every figure is a median, but the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,14 @@ cargo build --release --locked
 # The harness's own package (the scripted model server and the direct tool runner); it shares
 # the main target directory so it reuses the compiled dependencies.
 cargo build --release --manifest-path bench/Cargo.toml --target-dir target
+
+# `--sandbox-only` measures only the sandbox's cost (sandboxbench and corecoder with the sandbox
+# on and off): it needs neither ripgrep nor the Python original.
+for arg in "$@"; do
+  if [ "$arg" = --sandbox-only ]; then
+    exec python3 bench/bench.py "$@"
+  fi
+done
 
 # ripgrep for the grep/glob comparison (Debian's package).
 if ! command -v rg >/dev/null; then

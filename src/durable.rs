@@ -6,8 +6,9 @@
 //! `O_TMPFILE` in the target's directory, are synced, and only then get a name and are renamed
 //! over the target. A crash or `kill -9` before that leaves nothing behind, because an unnamed
 //! file vanishes with its last descriptor; the name exists only between `linkat` and `rename`,
-//! two system calls apart. File systems without `O_TMPFILE` get a named temp file
-//! (`.corecoder-*.tmp`), which a crash can leave behind.
+//! two system calls apart. File systems without `O_TMPFILE` (and systems without `/proc`,
+//! through which it is named) get a named temp file (`.corecoder-*.tmp`), which a crash can
+//! leave behind.
 //!
 //! A file with several hard links cannot get a new inode without splitting the links (each
 //! other name would keep the old content), so it is rewritten in place after reserving the
@@ -39,20 +40,25 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     };
     let mode = meta.as_ref().map(|m| m.permissions());
     let owner = meta.as_ref().map(|m| (m.uid(), m.gid()));
-    match open_unnamed(dir, mode.as_ref())? {
+    let unnamed = match open_unnamed(dir, mode.as_ref())? {
         Some(file) => {
-            fill(&file, bytes, mode, owner)?;
-            link_and_rename(&file, dir, &target)?;
+            fill(&file, bytes, mode.clone(), owner)?;
+            match link_and_rename(&file, dir, &target) {
+                // Naming it goes through /proc/self/fd; without /proc, use a named temp file.
+                Err(e) if e.kind() == ErrorKind::NotFound => false,
+                other => other.map(|()| true)?,
+            }
         }
-        None => {
-            let tmp = tempfile::Builder::new()
-                .prefix(".corecoder-")
-                .suffix(".tmp")
-                .permissions(mode.clone().unwrap_or(Permissions::from_mode(0o666)))
-                .tempfile_in(dir)?;
-            fill(tmp.as_file(), bytes, mode, owner)?;
-            tmp.persist(&target).map_err(|e| e.error)?;
-        }
+        None => false,
+    };
+    if !unnamed {
+        let tmp = tempfile::Builder::new()
+            .prefix(".corecoder-")
+            .suffix(".tmp")
+            .permissions(mode.clone().unwrap_or(Permissions::from_mode(0o666)))
+            .tempfile_in(dir)?;
+        fill(tmp.as_file(), bytes, mode, owner)?;
+        tmp.persist(&target).map_err(|e| e.error)?;
     }
     // Make the rename itself durable; a failure here does not undo the write, so ignore it.
     if let Ok(d) = File::open(dir) {

@@ -248,13 +248,10 @@ impl SessionRun {
                 self.set_mode(next);
             }
             SlashCommand::Permissions(arg) => self.permissions(arg.as_deref()),
-            SlashCommand::Status => render::plain(&format!(
-                "Model: {} at {}\nSession: {}\nPermission mode: {}\nSandbox: {}\n",
-                self.config.model,
-                crate::redact::redact_urls(&self.config.base_url),
-                self.session_id(),
-                self.dispatcher.mode(),
-                self.dispatcher.sandbox().describe()
+            SlashCommand::Status => render::plain(&slash::status(
+                &self.config,
+                &self.session_id(),
+                &self.dispatcher,
             )),
             SlashCommand::Quit => {}
         }

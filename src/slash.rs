@@ -1,7 +1,8 @@
 //! The REPL's slash commands: one table drives parsing, `/help` and Tab completion.
 //!
-//! Pure: parsing a line never touches the agent. A line that starts with `/` but names no
-//! command is an error for the person and is never sent to the model.
+//! Pure: parsing a line never touches the agent (`status` only formats what it is given). A
+//! line that starts with `/` but names no command is an error for the person and is never sent
+//! to the model.
 
 /// A parsed command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,22 @@ pub const COMMANDS: &[Spec] = &[
         help: "leave (also `quit`, `exit`, Ctrl-D)",
     },
 ];
+
+/// What `/status` shows: the model and endpoint, the session, the permission mode and the
+/// shell sandbox ("unsandboxed" under `danger-full-access`).
+pub fn status(
+    config: &crate::config::Config,
+    session: &str,
+    dispatcher: &crate::dispatch::Dispatcher,
+) -> String {
+    format!(
+        "Model: {} at {}\nSession: {session}\nPermission mode: {}\nSandbox: {}\n",
+        config.model,
+        crate::redact::redact_urls(&config.base_url),
+        dispatcher.mode(),
+        dispatcher.sandbox().describe()
+    )
+}
 
 /// `None` when the line is a message for the model; otherwise the command or an error text.
 pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {

@@ -93,3 +93,43 @@ async fn unknown_tools_and_bad_json_are_errors_for_the_model() {
         out.text
     );
 }
+
+/// A dispatcher in bypass mode (nothing asks) with a workspace-write sandbox.
+fn sandboxed(allow_escalation: bool, approver: Option<Arc<dyn Approver>>) -> Dispatcher {
+    let dir = std::env::temp_dir();
+    let ws = Workspace::new(&dir, None);
+    let p = Permissions::new(Mode::BypassPermissions, Default::default(), ws);
+    let env = |_: &str| None;
+    let policy =
+        crate::sandbox::SandboxPolicy::new(SandboxMode::WorkspaceWrite, &dir, None, &env, &[], &[]);
+    let sandbox = SessionSandbox::new(policy, allow_escalation);
+    Dispatcher::new(Arc::new(p), approver, Vec::new()).with_sandbox(Arc::new(sandbox))
+}
+
+#[tokio::test]
+async fn an_escalation_is_asked_in_bypass_mode_and_refused_when_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+    let args = json!({"command": "echo out", "unsandboxed": true, "justification": "needs /opt"});
+    let approver = Arc::new(crate::approval::Scripted::new([Answer::Deny(None)]));
+    let d = sandboxed(true, Some(approver.clone()));
+    let out = run(&d, &ctx, "bash", args.clone()).await;
+    assert_eq!(out.text, "Error: denied by the user");
+    let asked = approver.asked();
+    let Request::Tool {
+        reason, suggested, ..
+    } = &asked[0].request
+    else {
+        panic!("not a tool request");
+    };
+    assert_eq!(reason, "asks to run OUTSIDE the sandbox: needs /opt");
+    assert!(suggested.is_empty(), "no rule may allow an escalation");
+
+    let off = sandboxed(false, None);
+    let out = run(&off, &ctx, "bash", args).await;
+    assert!(
+        out.text.contains("allow_escalation = false"),
+        "{}",
+        out.text
+    );
+}

@@ -1,18 +1,34 @@
 //! The dangerous-command gate: [`check`] says whether a shell command may run.
 //!
-//! It blocks the catastrophic classes (recursive deletes of `/`, home or system directories;
-//! disk formatting and raw device writes; recursive permission changes on `/`; fork bombs;
-//! code from the network or from decoded text run by a shell; shutdown and mass kills; secrets
-//! sent over the network; interpreter one-liners that do any of these). It works on the shell
-//! structure from [`shell_words`]: words are expanded with the variables and working directory
-//! assigned earlier in the same command, wrappers (`sudo`, `env`, `xargs`, `find -exec`…) are
-//! unwrapped, and `sh -c`, `eval`, heredocs and substitutions are checked recursively. What
-//! flows between commands (downloaded, decoded, secret, plain text) is tracked as a `Flow`.
+//! It blocks the catastrophic classes: recursive deletes of `/`, home or system directories
+//! and deletes of vital system files; disk formatting, wiping and raw device writes;
+//! permission and ownership changes of system and home paths, setuid bits, keys opened to
+//! others; writes to system files and persistence points (`/etc`, `/usr`, `/boot`, cron,
+//! systemd units, `authorized_keys`, `/proc/sys`); fork bombs; code from the network or from
+//! decoded text run by a shell; shutdown, mass kills and system damage (firewall flushes,
+//! stopping `sshd`, kernel modules, hiding shell history); secrets sent over the network,
+//! DNS included; interpreter and editor one-liners that do any of these; commands hidden in
+//! git aliases and config, Makefiles, package scripts and crontabs written in the same
+//! command; and irreversible remote actions (force-pushing a main branch, publishing a
+//! package, destroying cloud resources or databases).
 //!
-//! Layout: this file walks scripts and expands words; `dispatch` handles commands that run
-//! other code (shells, `eval`, interpreters); `fanout` handles `xargs`, `find`, `ssh`;
-//! `wrappers` unwraps `sudo`/`env`/… and spots fork bombs; `rules` and `paths` judge one
-//! plain command; `code` reads interpreter one-liners.
+//! It works on the shell structure from [`shell_words`]: words are expanded with the
+//! variables and working directory assigned earlier in the same command (`$IFS` splits,
+//! braces expand in the command word), wrappers (`sudo`, `env`, `xargs`, `find -exec`…) are
+//! unwrapped, and `sh -c`, `eval`, heredocs and substitutions are checked recursively. What
+//! flows between commands (downloaded, decoded, secret, a token, plain text) is tracked as a
+//! [`Flow`], through pipes, variables and files written earlier in the command.
+//!
+//! Layout: this file walks scripts; `flow` is what travels between commands; `expand`
+//! expands words and redirects; `words` splits and globs the command word; `dispatch`
+//! handles commands that run other code (shells, `eval`, `source`) and `interp` the
+//! interpreters; `indirect` handles code kept where a program finds it later
+//! (`indirect/git`: git config, hooks and subcommands that run commands; `indirect/build`:
+//! Makefiles, justfiles, npm scripts, tmux; crontabs, aliases, SQL); `editors` reads vim,
+//! Tcl and PowerShell; `fanout` handles `xargs`, `find`, `ssh`, `npx` and tracers;
+//! `wrappers` unwraps `sudo`/`env`/… and spots fork bombs; `rules` (one submodule per
+//! class) and `paths` judge one plain command; `secrets` decides where credentials may go;
+//! `code` reads interpreter one-liners; `text` is what `echo` and `printf` write.
 //!
 //! It deliberately does no I/O: it never looks at the file system or the real environment,
 //! so an unknown `$VAR` is just an unknown value. It is a seatbelt against accidents and
@@ -20,18 +36,24 @@
 
 mod code;
 mod dispatch;
+mod editors;
+mod expand;
 mod fanout;
+mod flow;
+mod indirect;
+mod interp;
 mod paths;
 mod rules;
+mod secrets;
+mod text;
+mod words;
 pub(crate) mod wrappers;
 
 use std::collections::HashMap;
 
-use super::shell_words::{
-    self, Command, MAX_DEPTH, Part, RedirKind, Redirect, Script, SubKind, Word,
-};
-use paths::{basename, is_secret};
-use rules::{OBFUSCATED, RCE, REVERSE_SHELL, SECRET};
+use super::shell_words::{self, Command, MAX_DEPTH, Script};
+use flow::{Arg, Flow};
+use paths::basename;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -59,72 +81,6 @@ pub fn check(command: &str) -> Verdict {
 /// `Err` carries the reason a command is blocked.
 type Check<T> = Result<T, String>;
 
-/// What flows through a pipe, a substitution or a variable, as far as the gate can tell.
-#[derive(Debug, Clone, Default, PartialEq)]
-struct Flow {
-    /// Came from the network (`curl`, `wget`, `nc`…).
-    remote: bool,
-    /// Passed through a decoder or scrambler (`base64 -d`, `xxd -r`, `rev`, `tr`…).
-    obfuscated: bool,
-    /// Holds credentials or the environment.
-    secret: bool,
-    /// Is the output of an interactive shell (the far end of a reverse shell).
-    shell: bool,
-    /// The exact text, when it is known (from `echo`, `printf`, a heredoc…).
-    text: Option<String>,
-}
-
-impl Flow {
-    fn text(text: String) -> Flow {
-        Flow {
-            text: Some(text),
-            ..Flow::default()
-        }
-    }
-
-    /// The flags without the text.
-    fn taint(&self) -> Flow {
-        Flow {
-            text: None,
-            ..self.clone()
-        }
-    }
-
-    fn merge(&mut self, other: &Flow) {
-        self.remote |= other.remote;
-        self.obfuscated |= other.obfuscated;
-        self.secret |= other.secret;
-        self.shell |= other.shell;
-    }
-
-    /// Whether running this as code would run something nobody has read.
-    fn hidden(&self) -> Option<&'static str> {
-        if self.remote {
-            Some(RCE)
-        } else if self.obfuscated {
-            Some(OBFUSCATED)
-        } else {
-            None
-        }
-    }
-}
-
-/// One expanded word.
-#[derive(Debug, Clone, Default)]
-struct Arg {
-    text: String,
-    flow: Flow,
-}
-
-impl Arg {
-    fn new(text: &str) -> Arg {
-        Arg {
-            text: text.to_string(),
-            flow: Flow::default(),
-        }
-    }
-}
-
 #[derive(Default)]
 struct Checker {
     /// Variables assigned so far in this command (`X=/; rm -rf $X`).
@@ -134,6 +90,20 @@ struct Checker {
     /// Files written earlier in this command and what went into them, so that
     /// `curl … -o x.sh && sh x.sh` is seen as the `curl | sh` it is.
     files: HashMap<String, Flow>,
+    /// Hook directories set with `git config core.hooksPath` earlier in this command.
+    hook_dirs: Vec<String>,
+    /// The branch `git checkout`/`git switch` moved to earlier in this command.
+    git_branch: Option<String>,
+    /// Functions defined earlier in this command, checked again when called with their
+    /// arguments (`f(){ rm -rf "$1"; }; f /`).
+    functions: HashMap<String, Command>,
+    /// Functions being expanded now, so recursion is followed once.
+    calling: Vec<String>,
+    /// Aliases defined earlier in this command.
+    aliases: HashMap<String, String>,
+    /// A socket was opened as a file (`exec 5<>/dev/tcp/h/p`, `ztcp`): a shell or a command
+    /// read from a variable after that runs what the peer sends.
+    socket_open: bool,
     depth: usize,
     steps: usize,
 }
@@ -171,6 +141,9 @@ impl Checker {
     /// Checks a script and returns what its last pipeline writes.
     fn script(&mut self, script: &Script, stdin: &Flow) -> Check<Flow> {
         self.enter()?;
+        if wrappers::floods_processes(script) {
+            return Err(rules::FORK_BOMB.to_string());
+        }
         let mut out = Flow::default();
         for pipeline in &script.pipelines {
             out = stdin.clone();
@@ -188,17 +161,22 @@ impl Checker {
                 let mut args = Vec::new();
                 for word in words {
                     let arg = self.expand(word)?;
-                    let declares = args.first().is_some_and(|a: &Arg| {
+                    // `then X=1`, `do export X=1`: keywords come out as words; skip them.
+                    let keywords = args
+                        .iter()
+                        .take_while(|a: &&Arg| wrappers::RESERVED.contains(&a.text.as_str()))
+                        .count();
+                    let declares = args.get(keywords).is_some_and(|a: &Arg| {
                         matches!(
                             a.text.as_str(),
                             "export" | "declare" | "local" | "readonly" | "typeset"
                         )
                     });
                     match &word.assign {
-                        Some(name) if args.is_empty() => self.set_var(name, arg),
+                        Some(name) if args.len() == keywords => self.assign(name, arg)?,
                         Some(name) => {
                             if declares {
-                                self.set_var(name, arg.clone());
+                                self.assign(name, arg.clone())?;
                             }
                             args.push(Arg {
                                 text: format!("{name}={}", arg.text),
@@ -222,117 +200,47 @@ impl Checker {
                     return Err(rules::FORK_BOMB.to_string());
                 }
                 self.command(body, &Flow::default())?;
+                if self.functions.len() < 256 {
+                    self.functions.insert(name.clone(), (**body).clone());
+                }
                 Ok(Flow::default())
             }
         }
     }
 
-    /// Expands a word with what is known: variables set earlier, `~`, and the output of
-    /// substitutions whose text is known; anything else stays a visible placeholder.
-    fn expand(&mut self, word: &Word) -> Check<Arg> {
-        let mut arg = Arg::default();
-        for part in &word.parts {
-            match part {
-                Part::Lit(s) => arg.text.push_str(s),
-                Part::Tilde(user) => arg.text.push_str(&match user.as_str() {
-                    "" => "~".to_string(),
-                    "root" => "/root".to_string(),
-                    user => format!("/home/{user}"),
-                }),
-                Part::Var { name, default } => match (self.vars.get(name), default) {
-                    (Some(value), _) => {
-                        // `$X$X$X…` cannot grow a word past a bound the rules still read.
-                        if arg.text.len() < 16 * MAX_VALUE {
-                            arg.text.push_str(&value.text);
-                        }
-                        arg.flow.merge(&value.flow);
-                    }
-                    (None, _) if name == "HOME" => arg.text.push('~'),
-                    (None, Some(default)) => arg.text.push_str(default),
-                    (None, None) => arg.text.push_str(&format!("${name}")),
-                },
-                Part::Sub(kind, script) => {
-                    let out = self.script(script, &Flow::default())?;
-                    arg.flow.merge(&out);
-                    match kind {
-                        SubKind::Command => match &out.text {
-                            Some(text) => arg.text.push_str(text.trim_end_matches('\n')),
-                            None => arg.text.push_str("$(…)"),
-                        },
-                        SubKind::ProcessIn => {
-                            arg.text.push_str("/dev/fd/63");
-                            arg.flow.text = out.text;
-                        }
-                        SubKind::ProcessOut => arg.text.push_str("/dev/fd/63"),
-                    }
-                }
-            }
+    /// A call of a function defined earlier: its body again, with `$1`, `$@`… set.
+    fn call(&mut self, name: &str, args: &[Arg], stdin: &Flow) -> Check<Flow> {
+        let Some(body) = self.functions.get(name).cloned() else {
+            return Ok(Flow::default());
+        };
+        let params = &args[1..];
+        for (k, arg) in params.iter().enumerate().take(9) {
+            self.set_var(&(k + 1).to_string(), arg.clone());
         }
-        Ok(arg)
-    }
-
-    /// The command's stdin after its `<`, heredoc and here-string redirects.
-    fn redirect_input(&mut self, redirects: &[Redirect], stdin: &Flow) -> Check<Flow> {
-        let mut stdin = stdin.clone();
-        for r in redirects {
-            stdin = match &r.kind {
-                RedirKind::HereDoc(body) => {
-                    // An unquoted delimiter carries the body's substitutions (they run).
-                    if r.target.parts.iter().any(|p| matches!(p, Part::Sub(..))) {
-                        self.expand(&r.target)?;
-                    }
-                    Flow::text(body.clone())
-                }
-                RedirKind::HereString => {
-                    let arg = self.expand(&r.target)?;
-                    Flow {
-                        text: Some(arg.text),
-                        ..arg.flow
-                    }
-                }
-                RedirKind::In => {
-                    let arg = self.expand(&r.target)?;
-                    let mut flow = arg.flow.taint();
-                    flow.secret |= is_secret(&arg.text);
-                    flow.remote |= arg.text.starts_with("/dev/tcp/");
-                    flow
-                }
-                RedirKind::Out | RedirKind::Dup => continue,
-            };
-        }
-        Ok(stdin)
-    }
-
-    /// Checks where output goes (disks, `/dev/tcp`, sysrq) and returns what still reaches
-    /// the pipe.
-    fn redirect_output(&mut self, redirects: &[Redirect], mut out: Flow) -> Check<Flow> {
-        for r in redirects.iter().filter(|r| r.kind == RedirKind::Out) {
-            let target = self.expand(&r.target)?.text;
-            if paths::is_block_device(&target) {
-                return Err(rules::reason(rules::DISK, &target));
-            }
-            if target.starts_with("/proc/sysrq-trigger") {
-                return Err(rules::POWER.to_string());
-            }
-            if target.starts_with("/dev/tcp/") || target.starts_with("/dev/udp/") {
-                if out.secret {
-                    return Err(SECRET.to_string());
-                }
-                if out.shell {
-                    return Err(REVERSE_SHELL.to_string());
-                }
-            }
-            if !matches!(target.as_str(), "/dev/stdout" | "/dev/stderr") {
-                let path = paths::resolve(&target, self.cwd.as_deref());
-                self.files.insert(path, std::mem::take(&mut out));
-            }
-        }
-        Ok(out)
+        let all = dispatch::join(params);
+        let all = Arg::tainted(all.text.trim_end(), &all.flow);
+        self.set_var("@", all.clone());
+        self.set_var("*", all);
+        self.enter()?;
+        self.calling.push(name.to_string());
+        let out = self.command(&body, stdin);
+        self.calling.pop();
+        self.depth -= 1;
+        out
     }
 
     /// Runs the rules on an expanded command, unwrapping wrappers first.
     fn run(&mut self, mut args: Vec<Arg>, stdin: &Flow) -> Check<Flow> {
+        let mut aliased: Vec<String> = Vec::new();
+        // Path characters stay: bash splits only expansions, and `/usr/bin/rm` is a literal.
+        let ifs: String = self.vars.get("IFS").map_or(String::new(), |v| {
+            v.text.chars().filter(|c| !"/.-_".contains(*c)).collect()
+        });
         loop {
+            words::split_command_word(&mut args, &ifs);
+            if let Some(first) = args.first_mut() {
+                words::glob_command_name(&mut first.text);
+            }
             let Some(first) = args.first() else {
                 return Ok(stdin.taint());
             };
@@ -341,11 +249,33 @@ impl Checker {
                 return Err(reason.to_string());
             }
             let name = basename(&first.text).to_string();
+            // `alias x='rm -rf'; x ~`: the alias's words replace the name, once each.
+            if let Some(value) = self
+                .aliases
+                .get(&first.text)
+                .filter(|_| !aliased.contains(&name))
+            {
+                let words: Vec<Arg> = value
+                    .split_whitespace()
+                    .map(|w| Arg::tainted(w, &first.flow))
+                    .collect();
+                aliased.push(name);
+                args.splice(..1, words);
+                continue;
+            }
+            if self.socket_open
+                && (dispatch::SHELLS.contains(&name.as_str()) || first.text.starts_with('$'))
+            {
+                return Err(rules::REVERSE_SHELL.to_string());
+            }
+            if self.functions.contains_key(&name) && !self.calling.contains(&name) {
+                return self.call(&name, &args, stdin);
+            }
             let texts: Vec<String> = args.iter().map(|a| a.text.clone()).collect();
             match wrappers::unwrap(&name, &texts) {
                 wrappers::Unwrap::Skip(n) => {
                     args.drain(..n.min(args.len()));
-                    self.take_assignments(&mut args);
+                    self.take_assignments(&mut args)?;
                     if args.is_empty() && wrappers::opens_shell(&name, &texts) {
                         return self.shell_stdin(stdin);
                     }
@@ -362,6 +292,32 @@ impl Checker {
         }
     }
 
+    /// `NAME=value`: some variables hold code that programs run later (`GIT_SSH_COMMAND`,
+    /// `PAGER`, `EDITOR`…), so their value is checked as shell now; emptying the history
+    /// file hides what ran.
+    fn assign(&mut self, name: &str, value: Arg) -> Check<()> {
+        rules::system::check_assignment(name, &value.text)?;
+        // `BASH_ENV=x.sh bash -c true` runs x.sh first.
+        if matches!(name, "BASH_ENV" | "ENV") {
+            let flow = self.file_flow(&value);
+            if let Some(reason) = flow.hidden() {
+                return Err(reason.to_string());
+            }
+            if let Some(text) = &flow.text {
+                self.text(text)?;
+            }
+        }
+        if indirect::holds_code(name) {
+            let code = value.text.trim_start_matches('|');
+            self.code(&Arg {
+                text: code.to_string(),
+                flow: value.flow.clone(),
+            })?;
+        }
+        self.set_var(name, value);
+        Ok(())
+    }
+
     fn set_var(&mut self, name: &str, mut value: Arg) {
         if value.text.len() > MAX_VALUE {
             let cut = (0..=MAX_VALUE)
@@ -374,17 +330,22 @@ impl Checker {
     }
 
     /// Leading `NAME=value` words after `env`/`sudo` set variables.
-    fn take_assignments(&mut self, args: &mut Vec<Arg>) {
+    fn take_assignments(&mut self, args: &mut Vec<Arg>) -> Check<()> {
         while let Some((name, value)) = args.first().and_then(|a| a.text.split_once('=')) {
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
-                return;
+                return Ok(());
             }
-            self.set_var(name, Arg::new(value));
+            let value = Arg::tainted(value, &args[0].flow);
+            let name = name.to_string();
+            self.assign(&name, value)?;
             args.remove(0);
         }
+        Ok(())
     }
 }
 
+#[cfg(test)]
+mod class_tests;
 #[cfg(test)]
 mod heldout_tests;
 #[cfg(test)]

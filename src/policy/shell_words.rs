@@ -132,6 +132,14 @@ fn is_meta(c: char) -> bool {
     )
 }
 
+/// Words that start a compound command's part (`then`, `do`…): a command may follow them.
+fn is_keyword(word: &Word) -> bool {
+    matches!(
+        word.literal().as_deref(),
+        Some("then" | "do" | "else" | "elif" | "if" | "while" | "until" | "{" | "!")
+    )
+}
+
 fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
@@ -329,7 +337,10 @@ impl Parser {
                     redirects.push(self.redirect()?)
                 }
                 Some('(') => {
-                    if let [name] = words.as_slice() {
+                    // `f() …`, also after a keyword: `then f() { …; }`.
+                    if let Some((name, before)) = words.split_last()
+                        && before.iter().all(is_keyword)
+                    {
                         let name = name.literal().unwrap_or_default();
                         return self.function(name);
                     }
@@ -337,7 +348,8 @@ impl Parser {
                 }
                 _ => {
                     let word = self.word()?;
-                    if words.is_empty() && word.literal().as_deref() == Some("function") {
+                    if words.iter().all(is_keyword) && word.literal().as_deref() == Some("function")
+                    {
                         self.blanks();
                         let name = self.word()?.literal().unwrap_or_default();
                         return self.function(name);

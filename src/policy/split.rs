@@ -10,6 +10,8 @@
 mod words;
 
 pub(crate) use words::assignment_name;
+/// Bash's brace expansion of words (`{rm,-rf,/}` → `rm -rf /`), shared with the gate.
+pub(crate) use words::expand_all as expand_words;
 use words::{
     evaluates_stored_code, evaluates_subscripts, expand_all, steers_the_shell, take_assignments,
     xargs_start,

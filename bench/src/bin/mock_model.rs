@@ -50,6 +50,10 @@ fn main() {
     let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
     println!("http://{addr}/v1");
+    // bench.py reads this line from a pipe before it starts any agent: flush it now rather
+    // than rely on how std buffers a stdout that is not a terminal. This harness binary is
+    // not part of corecoder, so the render-only rule on the handle does not apply.
+    #[allow(clippy::disallowed_methods)]
     std::io::stdout().flush().ok();
     for socket in listener.incoming().flatten() {
         let bigdir = bigdir.clone();

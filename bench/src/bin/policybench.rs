@@ -93,15 +93,24 @@ fn main() {
     let decide_edit = time(runs * 10, || {
         std::hint::black_box(permissions.decide("edit_file", &edit));
     });
-    println!("script of {n} simple commands ({} bytes), medians of {runs} runs:", script.len());
+    println!(
+        "script of {n} simple commands ({} bytes), medians of {runs} runs:",
+        script.len()
+    );
     println!("  gate alone          {gate_long:9.1} µs");
     println!("  whole decision      {decide_long:9.1} µs");
     println!("  added by the policy {:9.1} µs", decide_long - gate_long);
-    println!("one command (`cargo test --release`), medians of {} runs:", runs * 10);
+    println!(
+        "one command (`cargo test --release`), medians of {} runs:",
+        runs * 10
+    );
     println!("  gate alone          {gate_short:9.2} µs");
     println!("  whole decision      {decide_short:9.2} µs");
     println!("  added by the policy {:9.2} µs", decide_short - gate_short);
     println!("edit_file of src/main.rs: whole decision {decide_edit:.2} µs");
-    println!("decision for the long script: {:?}", permissions.decide("bash", &long));
+    println!(
+        "decision for the long script: {:?}",
+        permissions.decide("bash", &long)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -47,8 +47,14 @@ fn main() {
     }
     let configs: Vec<(&str, Option<SandboxPolicy>)> = vec![
         ("unsandboxed", None),
-        ("landlock+seccomp", Some(base.clone().with_namespaces(false))),
-        ("+ mount ns (network on)", Some(base.clone().with_network(true))),
+        (
+            "landlock+seccomp",
+            Some(base.clone().with_namespaces(false)),
+        ),
+        (
+            "+ mount ns (network on)",
+            Some(base.clone().with_network(true)),
+        ),
         ("+ mount ns + net ns (default)", Some(base)),
     ];
     let mut prepared: Vec<(&str, Option<Arc<Prepared>>)> = Vec::new();
@@ -72,7 +78,9 @@ fn main() {
         for (i, (_, sb)) in prepared.iter().enumerate() {
             let mut cmd = Command::new(&shell);
             cmd.arg("-c").arg("true").current_dir(ws.path());
-            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
             if let Some(sb) = sb {
                 sb.install_std(&mut cmd);
             }

@@ -45,6 +45,9 @@ fn main() {
     let ctx = ToolContext::new(dir.into(), Arc::new(|_| {}));
     match runtime.block_on(tool.run(call, &ctx)) {
         Ok(out) => {
+            // The tool's reply is this harness binary's output (bench.py compares it with
+            // ripgrep's); the render-only rule on the handle is corecoder's, not the harness's.
+            #[allow(clippy::disallowed_methods)]
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(out.as_bytes());
             let _ = stdout.write_all(b"\n");

@@ -2,40 +2,55 @@
 //! `find -exec`, `ssh host cmd`, `watch`, `su -c`; plus `cd` and `for`, which change what later
 //! words mean. Everything else goes to the plain rules.
 
+use super::fanout::runner_values;
+use super::interp::{awk_program, code_flags};
 use super::paths::{self, basename, resolve};
-use super::rules::{self, REVERSE_SHELL, SECRET};
+use super::rules::{self, REVERSE_SHELL, SECRET, files};
 use super::wrappers::{ShellFlags, shell_flags};
-use super::{Arg, Check, Checker, Flow, code};
+use super::{Arg, Check, Checker, Flow, secrets, text};
 
-const SHELLS: &[&str] = &[
+pub(super) const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "yash",
 ];
-
-/// The flag letters that introduce inline code for each interpreter.
-fn code_flags(name: &str) -> Option<&'static str> {
-    let versioned = |prefix: &str| {
-        name.strip_prefix(prefix)
-            .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
-    };
-    if versioned("python") || versioned("pypy") {
-        Some("c")
-    } else if versioned("perl") || versioned("ruby") || versioned("lua") || name == "bun" {
-        Some("eE")
-    } else if matches!(name, "node" | "nodejs") {
-        Some("ep")
-    } else if versioned("php") {
-        Some("r")
-    } else {
-        None
-    }
-}
 
 impl Checker {
     pub(super) fn dispatch(&mut self, name: &str, args: &[Arg], stdin: &Flow) -> Check<Flow> {
         let texts: Vec<String> = args.iter().map(|a| a.text.clone()).collect();
+        // `/etc/init.d/ssh stop` is a service script, not the `ssh` client.
+        if texts[0].starts_with("/etc/init.d/") || texts[0].starts_with("/etc/rc.d/") {
+            let service = ["service".to_string(), name.to_string()];
+            let words: Vec<String> = service
+                .into_iter()
+                .chain(texts[1..].iter().cloned())
+                .collect();
+            return self.plain(&words, stdin);
+        }
         if rules::is_network(name) {
             self.network_sink(name, args, &texts, stdin)?;
         }
+        // `rm -rf "$(echo L2hvbWU= | base64 -d)"`: the target is hidden.
+        let destroys = matches!(
+            name,
+            "rm" | "rmdir"
+                | "shred"
+                | "dd"
+                | "chmod"
+                | "chown"
+                | "wipefs"
+                | "mv"
+                | "truncate"
+                | "find"
+                | "unlink"
+        ) || name.starts_with("mkfs");
+        if destroys && let Some(reason) = args.iter().find_map(|a| a.flow.hidden()) {
+            return Err(reason.to_string());
+        }
+        if name == "openssl" && texts.iter().any(|t| t == "s_client") {
+            self.network_sink(name, args, &texts, stdin)?;
+        }
+        // Code kept where a program will find it: git config, Makefiles, package scripts,
+        // crontabs, aliases, SQL; and lists of everything handed to a destroyer.
+        self.indirect(name, args, stdin)?;
         match name {
             _ if SHELLS.contains(&name) => self.shell(args, stdin),
             _ if code_flags(name).is_some() => self.interpreter(name, args, stdin),
@@ -76,16 +91,132 @@ impl Checker {
             "for" | "select" if texts.get(2).is_some_and(|t| t == "in") => {
                 let values: Vec<&str> = texts[3..].iter().map(String::as_str).collect();
                 let value = values.join(" ").trim_end_matches(';').to_string();
-                self.set_var(&texts[1], Arg::new(&value));
+                let mut flow = Flow::default();
+                args[3..].iter().for_each(|a| flow.merge(&a.flow));
+                self.set_var(&texts[1], Arg::tainted(&value, &flow));
                 Ok(Flow::default())
             }
             "kill" => rules::check_kill(&texts).map(|()| Flow::default()),
-            "echo" | "printf" => Ok(echo(args)),
+            "echo" => Ok(text::echo(args)),
+            "printf" => match text::printf(args) {
+                (Some(var), flow) => {
+                    let value = Arg {
+                        text: flow.text.clone().unwrap_or_default(),
+                        flow,
+                    };
+                    self.assign(&var, value)?;
+                    Ok(Flow::default())
+                }
+                (None, flow) => Ok(flow),
+            },
+            "deno" if texts.get(1).is_some_and(|t| t == "eval") => {
+                let code = args.iter().skip(2).find(|a| !a.text.starts_with('-'));
+                code.map_or(Ok(()), |c| self.interpreter_code(c))?;
+                Ok(Flow::default())
+            }
+            "vim" | "vi" | "nvim" | "ex" | "view" | "gvim" | "vimdiff" | "rvim" | "nex" => {
+                self.vim(args, stdin)
+            }
+            "tclsh" | "wish" | "expect" => self.tcl(args, stdin),
+            "pwsh" | "powershell" | "powershell.exe" | "pwsh-preview" => {
+                self.powershell(args, stdin)
+            }
+            "read" => self.read(args, stdin),
+            "ztcp" => {
+                self.socket_open = true;
+                Ok(Flow::default())
+            }
+            // `set -- rm -rf /; "$@"` sets the positional parameters.
+            "set" if texts.get(1).is_some_and(|t| t == "--") => {
+                for (k, arg) in args[2..].iter().enumerate().take(9) {
+                    self.set_var(&(k + 1).to_string(), arg.clone());
+                }
+                let all = join(&args[2..]);
+                let all = Arg::tainted(all.text.trim_end(), &all.flow);
+                self.set_var("@", all.clone());
+                self.set_var("*", all);
+                Ok(Flow::default())
+            }
+            // Programs that run a command given as a flag's value.
+            "rsync" | "tar" | "gtar" | "bsdtar" => {
+                const RUNS: &[&str] = &[
+                    "-e",
+                    "--rsh",
+                    "--to-command",
+                    "-I",
+                    "--use-compress-program",
+                    "--rsync-path",
+                    "--checkpoint-action",
+                ];
+                for (i, a) in texts.iter().enumerate() {
+                    let value = match a.split_once('=') {
+                        Some((flag, v)) if RUNS.contains(&flag) => Some(v.to_string()),
+                        _ if RUNS.contains(&a.as_str()) => texts.get(i + 1).cloned(),
+                        _ => None,
+                    };
+                    if let Some(v) = value {
+                        self.text(v.strip_prefix("exec=").unwrap_or(&v))?;
+                    }
+                }
+                self.plain(&texts, stdin)
+            }
+            // `deno run https://…` runs code from the network.
+            "deno" | "bun"
+                if texts.get(1).is_some_and(|t| t == "run")
+                    && texts
+                        .iter()
+                        .skip(2)
+                        .any(|t| t.starts_with("http://") || t.starts_with("https://")) =>
+            {
+                Err(rules::RCE.to_string())
+            }
+            // `script -c CMD log` and `flock FILE -c CMD` run CMD as shell.
+            "script" | "-c" => {
+                let code = match name {
+                    "-c" => args.get(1),
+                    _ => args
+                        .iter()
+                        .position(|a| a.text == "-c" || a.text == "--command")
+                        .and_then(|i| args.get(i + 1)),
+                };
+                code.map_or(Ok(()), |c| self.code(c))?;
+                Ok(Flow::default())
+            }
+            "npx" | "bunx" | "pnpx" => self.package_runner(args, 1, stdin),
+            _ if runner_values(name).is_some() => {
+                let values = runner_values(name).unwrap_or_default();
+                let mut i = 1;
+                while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+                    if a == "--" {
+                        i += 1;
+                        break;
+                    }
+                    if !a.starts_with('-') {
+                        break;
+                    }
+                    i += 1 + usize::from(a.len() == 2 && values.contains(&a[1..]));
+                }
+                let command = args.get(i..).unwrap_or_default().to_vec();
+                self.enter()?;
+                let out = self.run(command, stdin)?;
+                self.depth -= 1;
+                Ok(out)
+            }
+            "npm" | "pnpm" | "yarn"
+                if matches!(texts.get(1).map(String::as_str), Some("exec" | "dlx" | "x")) =>
+            {
+                self.package_runner(args, 2, stdin)
+            }
             _ => self.plain(&texts, stdin),
         }
     }
 
     fn cd(&mut self, dir: Option<&Arg>) {
+        // A directory nobody can read (`cd "$(echo Lw== | base64 -d)"`) may be `/`.
+        if dir.is_some_and(|d| d.flow.hidden().is_some()) {
+            self.cwd = Some("/".to_string());
+            return;
+        }
         self.cwd = match dir.map(|a| a.text.as_str()) {
             None => Some("~".to_string()),
             Some(dir) if dir.starts_with('$') || dir == "-" => None,
@@ -102,6 +233,8 @@ impl Checker {
             .collect();
         rules::check(texts, self.cwd.as_deref())?;
         rules::check(&split, self.cwd.as_deref())?;
+        files::check_writes(texts, self.cwd.as_deref(), stdin.text.as_deref())?;
+        self.record_copies(texts, stdin);
         if let Some(file) = rules::download_target(texts) {
             let remote = Flow {
                 remote: true,
@@ -110,7 +243,16 @@ impl Checker {
             self.files
                 .insert(resolve(&file, self.cwd.as_deref()), remote);
         }
-        Ok(rules::output_flow(texts, stdin))
+        let mut out = rules::output_flow(texts, stdin);
+        // `cat x.sh` of a file written earlier in the command prints what went into it.
+        if let [cat, file] = texts
+            && basename(cat) == "cat"
+            && let Some(flow) = self.files.get(&resolve(file, self.cwd.as_deref()))
+        {
+            out.merge(flow);
+            out.text.clone_from(&flow.text);
+        }
+        Ok(out)
     }
 
     fn network_sink(
@@ -125,6 +267,21 @@ impl Checker {
         }
         if stdin.shell {
             return Err(REVERSE_SHELL.to_string());
+        }
+        secrets::check_sink(name, args, stdin)?;
+        // `env > e.txt; curl -F f=@e.txt …`: a file this command filled with secrets.
+        let sent = texts.iter().skip(1).flat_map(|t| {
+            [
+                Some(t.as_str()),
+                t.rsplit_once('@').map(|(_, f)| f),
+                t.split_once('=').map(|(_, f)| f),
+            ]
+        });
+        for file in sent.flatten().filter(|f| !f.is_empty()) {
+            let flow = self.files.get(&resolve(file, self.cwd.as_deref()));
+            if flow.is_some_and(|f| f.secret || f.token.is_some()) {
+                return Err(SECRET.to_string());
+            }
         }
         rules::check_exfil(texts)?;
         rules::check_reverse_shell(name, texts)
@@ -154,10 +311,7 @@ impl Checker {
         if let Some(text) = &stdin.text {
             self.text(text)?;
         }
-        Ok(Flow {
-            shell: true,
-            ..Flow::default()
-        })
+        Ok(Flow::shell())
     }
 
     /// A script given as a file: only `<(…)` has contents we can know.
@@ -173,63 +327,12 @@ impl Checker {
     }
 
     /// What a file argument holds: a `<(…)`'s output, or what this command wrote to it.
-    fn file_flow(&self, file: &Arg) -> Flow {
+    pub(super) fn file_flow(&self, file: &Arg) -> Flow {
         if file.flow != Flow::default() {
             return file.flow.clone();
         }
         let path = resolve(&file.text, self.cwd.as_deref());
         self.files.get(&path).cloned().unwrap_or_default()
-    }
-
-    fn interpreter(&mut self, name: &str, args: &[Arg], stdin: &Flow) -> Check<Flow> {
-        let flags = code_flags(name).unwrap_or_default();
-        // `python -m module` runs a module, not stdin.
-        let Some((codes, i)) = inline_code(flags, args) else {
-            return Ok(Flow::default());
-        };
-        if !codes.is_empty() {
-            // `curl … | python3 -c "exec(sys.stdin.read())"` runs the download too.
-            if let Some(reason) = stdin
-                .hidden()
-                .filter(|_| codes.iter().any(|c| code::evaluates(&c.text)))
-            {
-                return Err(reason.to_string());
-            }
-            for code in &codes {
-                self.interpreter_code(code)?;
-            }
-            return Ok(Flow::default());
-        }
-        match args.get(i) {
-            Some(script) if script.text != "-" && script.text != "/dev/stdin" => {
-                let flow = self.file_flow(script);
-                self.interpreter_code(&Arg {
-                    text: flow.text.clone().unwrap_or_default(),
-                    flow,
-                })?;
-                Ok(Flow::default())
-            }
-            _ => {
-                self.interpreter_code(&Arg {
-                    text: stdin.text.clone().unwrap_or_default(),
-                    flow: stdin.clone(),
-                })?;
-                Ok(Flow {
-                    shell: true,
-                    ..Flow::default()
-                })
-            }
-        }
-    }
-
-    fn interpreter_code(&mut self, code: &Arg) -> Check<()> {
-        if let Some(reason) = code.flow.hidden() {
-            return Err(reason.to_string());
-        }
-        for shell in code::inspect(&code.text)? {
-            self.text(&shell)?;
-        }
-        Ok(())
     }
 }
 
@@ -242,53 +345,6 @@ pub(super) fn join(args: &[Arg]) -> Arg {
         code.flow.merge(&arg.flow);
     }
     code
-}
-
-/// An interpreter's inline code (`-c`, `-e`, `--eval` …) and the index of its first
-/// non-flag word; `None` for `-m module`.
-fn inline_code(flags: &str, args: &[Arg]) -> Option<(Vec<Arg>, usize)> {
-    let mut codes: Vec<Arg> = Vec::new();
-    let mut i = 1;
-    while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
-        if a == "-" || !a.starts_with('-') {
-            break;
-        }
-        i += 1;
-        if matches!(a, "--eval" | "--print") {
-            codes.extend(args.get(i).cloned());
-            i += 1;
-        } else if a == "-m" {
-            return None;
-        } else if a.starts_with("--") {
-            continue;
-        } else if let Some(pos) = a[1..].find(|c| flags.contains(c)) {
-            let attached = &a[pos + 2..];
-            if attached.is_empty() {
-                codes.extend(args.get(i).cloned());
-                i += 1;
-            } else {
-                codes.push(Arg::new(attached));
-            }
-        } else if matches!(a, "-W" | "-X" | "-r" | "-I" | "-M") {
-            i += 1;
-        }
-    }
-    Some((codes, i))
-}
-
-/// An awk program: the first word after the flags, unless `-f` names a file.
-fn awk_program(args: &[Arg]) -> Option<&Arg> {
-    let mut i = 1;
-    while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
-        match a {
-            "-f" | "--file" => return None,
-            "-F" | "-v" | "--assign" | "--field-separator" => i += 2,
-            "--" => return args.get(i + 1),
-            _ if a.starts_with('-') && a.len() > 1 => i += 1,
-            _ => return args.get(i),
-        }
-    }
-    None
 }
 
 /// Where `su`/`watch` keep their command: after `-c`, or after the flags.
@@ -313,62 +369,4 @@ fn code_start(args: &[Arg]) -> usize {
     }
     // `su user` without `-c` runs nothing we can see.
     args.len()
-}
-
-/// `echo` and `printf` write their words; `printf`'s format escapes are decoded.
-fn echo(args: &[Arg]) -> Flow {
-    let mut flow = Flow::default();
-    let words: Vec<&Arg> = args
-        .iter()
-        .skip(1)
-        .skip_while(|a| a.text.starts_with('-') && a.text.len() == 2)
-        .collect();
-    let mut text = String::new();
-    for (k, arg) in words.iter().enumerate() {
-        flow.merge(&arg.flow);
-        if k > 0 {
-            text.push(' ');
-        }
-        text.push_str(&arg.text);
-    }
-    let chars: Vec<char> = text.chars().collect();
-    let mut decoded = String::new();
-    let mut i = 0;
-    while let Some(c) = chars.get(i) {
-        i += 1;
-        if *c == '\\' {
-            let (ch, used) = super::super::shell_words::unescape(&chars[i..]);
-            decoded.push(ch);
-            i += used;
-        } else {
-            decoded.push(*c);
-        }
-    }
-    flow.secret |= names_secret_variable(&decoded);
-    flow.text = Some(decoded.replace("%s", ""));
-    flow
-}
-
-/// Whether echoed text holds an (unexpanded) variable named like a credential, such as
-/// `$AWS_SECRET_ACCESS_KEY`: piping that to the network sends the secret.
-fn names_secret_variable(text: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "SECRET",
-        "TOKEN",
-        "PASSWORD",
-        "PASSWD",
-        "API_KEY",
-        "ACCESS_KEY",
-        "PRIVATE_KEY",
-        "CREDENTIAL",
-    ];
-    text.split('$').skip(1).any(|rest| {
-        let name: String = rest
-            .trim_start_matches('{')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        let upper = name.to_ascii_uppercase();
-        MARKERS.iter().any(|m| upper.contains(m))
-    })
 }

@@ -2,7 +2,7 @@
 //! `-delete`, and `ssh host command`. Each re-enters the checker one level deeper.
 
 use super::dispatch::join;
-use super::paths::{resolve, root_kind};
+use super::paths::{basename, is_data_dir, resolve, root_kind};
 use super::rules::{self, DELETE};
 use super::{Arg, Check, Checker, Flow};
 
@@ -63,9 +63,27 @@ impl Checker {
             .collect();
         let roots = if roots.is_empty() { vec!["."] } else { roots };
         let cwd = self.cwd.clone();
-        let dangerous = roots
-            .iter()
-            .find(|r| root_kind(&resolve(r, cwd.as_deref())).is_some());
+        // Filters make a find under `~/Documents` a cleanup; under `/` or `~` nothing does.
+        let filtered = texts.iter().any(|t| {
+            matches!(
+                *t,
+                "-name"
+                    | "-iname"
+                    | "-path"
+                    | "-ipath"
+                    | "-regex"
+                    | "-iregex"
+                    | "-mtime"
+                    | "-mmin"
+                    | "-size"
+                    | "-newer"
+                    | "-empty"
+            )
+        });
+        let dangerous = roots.iter().find(|r| {
+            let path = resolve(r, cwd.as_deref());
+            root_kind(&path).is_some() || (is_data_dir(&path) && !filtered)
+        });
         let mut i = 0;
         while let Some(t) = texts.get(i) {
             i += 1;
@@ -76,6 +94,13 @@ impl Checker {
             } else if matches!(*t, "-exec" | "-execdir" | "-ok" | "-okdir") {
                 let end = texts[i..].iter().position(|t| *t == ";" || *t == "+");
                 let end = end.map_or(texts.len(), |e| i + e);
+                // `find / -exec rm {} +` deletes what it finds under `/`, one file at a time.
+                let deletes = texts[i..end]
+                    .first()
+                    .is_some_and(|c| matches!(basename(c), "rm" | "shred" | "unlink" | "srm"));
+                if let Some(root) = dangerous.filter(|_| deletes) {
+                    return Err(rules::reason(DELETE, root));
+                }
                 for root in &roots {
                     let command = texts[i..end]
                         .iter()
@@ -97,6 +122,17 @@ impl Checker {
                 break;
             }
             i += 1;
+            // `-o ProxyCommand=…` and `LocalCommand` run on this machine.
+            let option = match a {
+                "-o" => args.get(i).map(|o| o.text.as_str()),
+                _ => a.strip_prefix("-o"),
+            };
+            if let Some((key, value)) = option.and_then(|o| o.split_once(['=', ' ']))
+                && (key.eq_ignore_ascii_case("ProxyCommand")
+                    || key.eq_ignore_ascii_case("LocalCommand"))
+            {
+                self.text(value)?;
+            }
             if a.len() == 2 && "bcDEeFIiJLlmOopQRSWw".contains(&a[1..]) {
                 i += 1;
             }
@@ -110,5 +146,51 @@ impl Checker {
         let out = self.run(command, stdin)?;
         self.depth -= 1;
         Ok(out)
+    }
+
+    /// `npx [-y] [-p pkg] cmd args`, `npm exec -c 'cmd'`: the package's command, or the
+    /// shell code of `-c`, runs.
+    pub(super) fn package_runner(
+        &mut self,
+        args: &[Arg],
+        start: usize,
+        stdin: &Flow,
+    ) -> Check<Flow> {
+        let mut i = start;
+        while let Some(a) = args.get(i).map(|a| a.text.as_str()) {
+            i += 1;
+            match a {
+                "-c" | "--call" => {
+                    if let Some(code) = args.get(i) {
+                        self.code(code)?;
+                    }
+                    return Ok(Flow::default());
+                }
+                "-p" | "--package" => i += 1,
+                "--" => break,
+                _ if a.starts_with('-') => {}
+                _ => {
+                    i -= 1;
+                    break;
+                }
+            }
+        }
+        let command = args.get(i..).unwrap_or_default().to_vec();
+        self.enter()?;
+        let out = self.run(command, stdin)?;
+        self.depth -= 1;
+        Ok(out)
+    }
+}
+
+/// Programs that run the command after their flags (tracers, sandboxes, session helpers),
+/// with the short flags that take a value.
+pub(super) fn runner_values(name: &str) -> Option<&'static str> {
+    match name {
+        "strace" | "ltrace" => Some("oepsuEabIXP"),
+        "valgrind" | "catchsegv" | "dbus-launch" | "xvfb-run" | "torify" | "tsocks" => Some("sn"),
+        "systemd-run" => Some("pEuMH"),
+        "unshare" | "firejail" | "cgexec" | "faketime" | "chrt" | "sg" => Some("gSRwf"),
+        _ => None,
     }
 }

@@ -8,10 +8,11 @@ const DANGEROUS: &str = include_str!("../../../tests/data/commands/heldout/dange
 const BENIGN: &str = include_str!("../../../tests/data/commands/heldout/benign.txt");
 
 /// Measured when the corpus was added (2026-12-01, before any gate change): missed 211/371
-/// (56.9 %), false blocks 0/341. The test fails if the gate gets worse than that (issue 10's
-/// goal: ≤ 5 % and ≤ 1 %).
-const MAX_MISSED_PERCENT: f64 = 57.0;
-const MAX_FALSE_PERCENT: f64 = 1.0;
+/// (56.9 %), false blocks 0/341. After issue 10's new classes, run once (2026-12-01): missed
+/// 30/371 (8.1 %), false blocks 0/341 (0.0 %). The test fails if the gate gets worse than
+/// that (issue 10's goal: ≤ 5 % and ≤ 1 %).
+const MAX_MISSED_PERCENT: f64 = 8.1;
+const MAX_FALSE_PERCENT: f64 = 0.0;
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
     text.lines()

@@ -138,6 +138,70 @@ pub fn root_kind(resolved: &str) -> Option<Root> {
     }
 }
 
+/// Directories of personal data and keys directly in home (`~/Documents`, `~/.ssh`,
+/// `~/.config`), and database data directories: deleting one recursively loses what no
+/// build can recreate. Caches and downloads are not listed.
+pub fn is_data_dir(resolved: &str) -> bool {
+    const HOME: &[&str] = &[
+        "Documents",
+        "Desktop",
+        "Pictures",
+        "Photos",
+        "Music",
+        "Videos",
+        "Movies",
+        "Library",
+        ".ssh",
+        ".gnupg",
+        ".aws",
+        ".kube",
+        ".azure",
+        ".config",
+        ".password-store",
+        ".mozilla",
+        ".thunderbird",
+        ".local",
+        "Dropbox",
+        "OneDrive",
+        "Google Drive",
+        "src",
+        "code",
+        "projects",
+        "workspace",
+        "repos",
+        "git",
+    ];
+    const DATA: &[&str] = &[
+        "mysql",
+        "postgresql",
+        "pgsql",
+        "mongodb",
+        "redis",
+        "etcd",
+        "elasticsearch",
+        "cassandra",
+        "influxdb",
+        "clickhouse",
+    ];
+    let trimmed = match resolved.rsplit_once('/') {
+        Some((parent, last)) if is_glob_only(last) => parent,
+        _ => resolved,
+    };
+    let in_home = trimmed
+        .strip_prefix("~/")
+        .or_else(|| {
+            let rest = trimmed
+                .strip_prefix("/home/")
+                .or(trimmed.strip_prefix("/Users/"))?;
+            rest.split_once('/').map(|(_, r)| r)
+        })
+        .is_some_and(|rest| HOME.contains(&rest));
+    let data = trimmed
+        .strip_prefix("/var/lib/")
+        .is_some_and(|rest| DATA.contains(&rest));
+    in_home || data
+}
+
 /// Whole disks, partitions and raw memory: writing to them destroys data below the filesystem.
 pub fn is_block_device(path: &str) -> bool {
     const DEVICES: &[&str] = &[
@@ -167,6 +231,9 @@ pub fn is_secret(path: &str) -> bool {
     const DIRS: &[&str] = &[
         ".aws",
         ".config/gcloud",
+        ".config/gh",
+        ".config/hub",
+        ".config/op",
         ".kube",
         ".gnupg",
         ".azure",
@@ -180,6 +247,10 @@ pub fn is_secret(path: &str) -> bool {
         ".pgpass",
         ".vault-token",
         "credentials.json",
+        "credentials.toml",
+        "credentials.tfrc.json",
+        ".my.cnf",
+        ".s3cfg",
         "shadow",
         "gshadow",
         "environ",

@@ -3,9 +3,10 @@ use super::*;
 const DANGEROUS: &str = include_str!("../../../tests/data/commands/dangerous.txt");
 const BENIGN: &str = include_str!("../../../tests/data/commands/benign.txt");
 
-/// Corpus lines encode newlines as `\n` so a multi-line command fits on one line.
+/// Corpus lines encode newlines as `\n` and tabs as `\t` so a multi-line command (a
+/// Makefile in a heredoc) fits on one line.
 fn decode(line: &str) -> String {
-    line.replace("\\n", "\n")
+    line.replace("\\n", "\n").replace("\\t", "\t")
 }
 
 fn blocked(command: &str) -> bool {
@@ -201,9 +202,69 @@ fn deep_nesting_is_blocked_as_too_deep_to_check() {
 #[test]
 fn odd_and_random_input_never_panics_or_hangs() {
     let pieces = [
-        "$(", ")", "`", "'", "\"", "\\", "<<", "EOF", "\n", "{", "}", "(", ")", "|", "&", ";",
-        "rm", " -rf ", "/", "~", "$X", "${", "X=", "sh -c ", "<(", "$'", "\\x", "for ", " in ",
-        "find ", "-exec", "xargs ", "sudo ", ":()", "#", "é", "\t", "><", "&>", "2>&1",
+        "$(",
+        ")",
+        "`",
+        "'",
+        "\"",
+        "\\",
+        "<<",
+        "EOF",
+        "\n",
+        "{",
+        "}",
+        "(",
+        ")",
+        "|",
+        "&",
+        ";",
+        "rm",
+        " -rf ",
+        "/",
+        "~",
+        "$X",
+        "${",
+        "X=",
+        "sh -c ",
+        "<(",
+        "$'",
+        "\\x",
+        "for ",
+        " in ",
+        "find ",
+        "-exec",
+        "xargs ",
+        "sudo ",
+        ":()",
+        "#",
+        "é",
+        "\t",
+        "><",
+        "&>",
+        "2>&1",
+        "${!",
+        "${x,,}",
+        "${PATH:0:",
+        "$IFS",
+        "{rm,",
+        "git -c ",
+        "alias.x=!",
+        "make -f ",
+        "Makefile",
+        "\n\t",
+        "pwsh -c ",
+        "vim -c ",
+        "!",
+        "crontab -",
+        "printf -v ",
+        "read ",
+        "curl -H ",
+        "$GITHUB_TOKEN",
+        "@",
+        "://",
+        "psql -c ",
+        "tmux new ",
+        "/???/",
     ];
     // A small deterministic generator keeps the test reproducible without a dependency.
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

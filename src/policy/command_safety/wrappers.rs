@@ -155,6 +155,45 @@ pub fn calls_itself_in_parallel(name: &str, body: &Command) -> bool {
     pipelines.iter().any(|p| calls(p) >= 2) || (background >= 1 && total >= 2)
 }
 
+/// `while true; do cmd & done`: an endless loop that starts a background job each time round
+/// with nothing in the loop that waits (`sleep`, `wait`) floods the machine with processes.
+pub fn floods_processes(script: &Script) -> bool {
+    let mut in_loop = false;
+    let mut spawns = false;
+    for p in &script.pipelines {
+        let words: Vec<String> = match p.commands.first() {
+            Some(Command::Simple { words, .. }) => words
+                .iter()
+                .map(|w| w.literal().unwrap_or_default())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let words: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .skip_while(|w| matches!(*w, "then" | "else" | "{" | "do"))
+            .collect();
+        match words.as_slice() {
+            ["while", "true" | ":" | "1"] | ["while", "[", "1", "]"] | ["until", "false"] => {
+                in_loop = true;
+                spawns = false;
+            }
+            ["done", ..] | ["do", "done", ..] => {
+                if in_loop && spawns {
+                    return true;
+                }
+                in_loop = false;
+            }
+            _ if in_loop && p.background => spawns = true,
+            ws if in_loop && ws.iter().any(|w| matches!(*w, "sleep" | "wait" | "read")) => {
+                in_loop = false;
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 fn collect_pipelines<'a>(command: &'a Command, out: &mut Vec<&'a Pipeline>) {
     if let Command::Group { body, .. } = command {
         collect_script(body, out);

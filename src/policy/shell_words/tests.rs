@@ -110,3 +110,20 @@ fn nesting_beyond_the_limit_is_an_error() {
     assert_eq!(parse(&deep, 0), Err(TooDeep));
     assert!(parse("$($(ls))", 0).is_ok());
 }
+
+#[test]
+fn a_function_defined_after_a_keyword_is_a_function() {
+    for src in [
+        "if true; then f() { :; }; fi",
+        "while x; do function g { :; }; done",
+    ] {
+        let script = parse(src, 0).unwrap();
+        let functions = script
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.commands)
+            .filter(|c| matches!(c, Command::Function { .. }))
+            .count();
+        assert_eq!(functions, 1, "{src}");
+    }
+}

@@ -160,7 +160,7 @@ pub(super) fn evaluates_subscripts(name: &str, words: &[String]) -> bool {
 
 /// Brace expansion of every word (`find . {-exec,touch} x` is `find . -exec touch x`), so
 /// rules and the read-only list see what bash will run; `None` when it would explode.
-pub(super) fn expand_all(words: Vec<String>) -> Option<Vec<String>> {
+pub(crate) fn expand_all(words: Vec<String>) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for word in words {
         // Each `{` is a candidate the expansion rescans from: bound them, as hostile input.

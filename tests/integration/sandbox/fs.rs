@@ -330,7 +330,13 @@ fn cargo_builds_a_zero_dependency_crate_offline() {
         "fn main() { println!(\"hi\"); }\n",
     )
     .unwrap();
-    let out = run(&sb, &krate, "cargo run --offline -q 2>&1");
+    // The crate's own target directory: an inherited CARGO_TARGET_DIR may lie outside the
+    // writable roots.
+    let out = run(
+        &sb,
+        &krate,
+        "CARGO_TARGET_DIR=target cargo run --offline -q 2>&1",
+    );
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "hi");
 }
