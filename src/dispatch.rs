@@ -2,9 +2,10 @@
 //!
 //! Every call, the parent's and every sub-agent's, goes through [`Dispatcher::run`]: resolve the
 //! tool and its arguments → (pre-hook slot) → the policy's decision → a person's approval when
-//! the decision asks → run → the output with secrets redacted. The agent never sees a decision
-//! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
-//! a call that the terminal and the error messages use.
+//! the decision asks → the turn's checkpoint (before its first call that may change files) →
+//! run → the output with secrets redacted. The agent never sees a decision (it gets a tool
+//! output, or a stop) and tools never see the policy. Also the one-line views of a call that
+//! the terminal and the error messages use.
 
 pub mod order;
 mod plan;
@@ -28,6 +29,7 @@ use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
 use crate::sandbox::{Confinement, SandboxMode, SessionSandbox};
 use crate::tools::{Tool, ToolContext, ToolOutput};
+use crate::undo::Undo;
 use order::Footprint;
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
@@ -60,6 +62,8 @@ pub struct Dispatcher {
     /// What each shell command runs under; `bash{unsandboxed: true}` leaves it only with a
     /// person's yes.
     sandbox: Arc<SessionSandbox>,
+    /// The session's checkpoints: taken before the first call of a turn that may change files.
+    undo: Arc<Undo>,
 }
 
 /// Secrets shorter than this are not redacted: replacing every `k` of a test key would
@@ -94,7 +98,14 @@ impl Dispatcher {
                 .filter(|s| s.len() >= MIN_SECRET)
                 .collect(),
             sandbox: Arc::new(SessionSandbox::off()),
+            undo: Arc::new(Undo::off("undo is not set up for this run")),
         }
+    }
+
+    /// The session's checkpoints (without them, nothing is recorded: tests and embedders).
+    pub fn with_undo(mut self, undo: Arc<Undo>) -> Self {
+        self.undo = undo;
+        self
     }
 
     /// The session's sandbox for shell commands (without it, commands run unsandboxed: what
@@ -116,9 +127,18 @@ impl Dispatcher {
         self.permissions.mode()
     }
 
-    /// A new turn of the person's: a stop answered in the last one no longer holds.
-    pub fn begin_turn(&self) {
+    /// A new turn of the person's: a stop answered in the last one no longer holds, and the
+    /// turn's checkpoint will carry `prompt` and the history's length before it.
+    pub fn begin_turn(&self, prompt: &str, history_len: usize) {
         self.stopped.store(false, Ordering::SeqCst);
+        self.undo.begin_turn(prompt, history_len);
+    }
+
+    /// After a round of the parent's tool calls: what they changed is snapshotted.
+    pub async fn round_done(&self, ctx: &ToolContext) {
+        for notice in self.undo.round_done().await {
+            (ctx.events)(AgentEvent::Notice(notice));
+        }
     }
 
     /// Every denial so far, oldest first (for `--output-format json`).
@@ -211,6 +231,15 @@ impl Dispatcher {
         }
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
+        }
+        // The checkpoint step: the state before the turn's first change is recorded first.
+        if matches!(
+            action,
+            Action::Edit { .. } | Action::Exec { .. } | Action::Call { .. }
+        ) {
+            for notice in self.undo.before_change().await {
+                (ctx.events)(AgentEvent::Notice(notice));
+            }
         }
         let mut ctx = ctx.clone();
         ctx.sandbox = if escalate {

@@ -7,10 +7,13 @@
 //! the run (see `session.rs`): a session another live corecoder holds is resumed as a copy,
 //! with a notice. Printing goes through `render`.
 
+mod rewind;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::agent::{Agent, RoundHook};
+use crate::checkpoint::Store;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::error::Error;
@@ -23,6 +26,7 @@ use crate::session::{Claim, Opened, Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
 use crate::tools::bash::SpillDir;
+use crate::undo::Undo;
 
 /// Which conversation to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +52,10 @@ pub struct Start {
     pub dispatcher: Arc<Dispatcher>,
     /// Where `bash` saves long outputs; the session's end removes it.
     pub spill: Arc<SpillDir>,
+    /// The checkpoints the dispatcher takes; pointed at this session's id once it is known.
+    pub undo: Arc<Undo>,
+    /// The checkpoint store and the workspace it covers (`None`: undo is off).
+    pub checkpoints: Option<(Store, PathBuf)>,
 }
 
 pub struct SessionRun {
@@ -58,6 +66,8 @@ pub struct SessionRun {
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     spill: Arc<SpillDir>,
+    undo: Arc<Undo>,
+    checkpoints: Option<(Store, PathBuf)>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -79,6 +89,8 @@ impl SessionRun {
             color,
             dispatcher,
             spill,
+            undo,
+            checkpoints,
         } = start;
         let id = match &resume {
             Resume::Fresh => None,
@@ -129,6 +141,9 @@ impl SessionRun {
                 ..saved
             };
         }
+        if let Some((checkpoint_store, workspace)) = &checkpoints {
+            undo.switch(checkpoint_store.clone(), claim.id(), workspace);
+        }
         let ctx = ToolContext::new(cwd, events);
         let usage = Arc::default();
         let meta = Arc::new(Mutex::new(meta));
@@ -149,6 +164,8 @@ impl SessionRun {
             usage,
             dispatcher,
             spill,
+            undo,
+            checkpoints,
             store,
             meta,
             claim,
@@ -201,6 +218,9 @@ impl SessionRun {
                         ..Session::new(self.config.model.clone(), self.ctx.cwd().into())
                     };
                     *self.meta.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+                    if let Some((store, workspace)) = &self.checkpoints {
+                        self.undo.switch(store.clone(), claim.id(), workspace);
+                    }
                     self.claim = claim;
                     render::notice(color, "Conversation cleared; this is a new session.");
                 }
@@ -253,7 +273,12 @@ impl SessionRun {
                 &self.session_id(),
                 &self.dispatcher,
             )),
-            SlashCommand::Quit => {}
+            SlashCommand::Checkpoints => match self.checkpoints_text() {
+                Ok((list, _)) => render::plain(&list),
+                Err(e) => render::error(color, &e),
+            },
+            // Asked about first: the REPL's business, as leaving is.
+            SlashCommand::Undo(_) | SlashCommand::Quit => {}
         }
     }
 

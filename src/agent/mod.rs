@@ -152,7 +152,7 @@ impl Agent {
     /// the history then holds the user's message and every completed round, nothing partial.
     pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
         if !self.ctx.subagent {
-            self.dispatcher.begin_turn();
+            self.dispatcher.begin_turn(input, self.messages.len());
         }
         self.messages.push(Message::user(input));
         for round in 1..=self.max_rounds {
@@ -184,6 +184,9 @@ impl Agent {
             });
             for (call, result) in reply.tool_calls.iter().zip(results) {
                 self.messages.push(Message::tool(call.id.clone(), result));
+            }
+            if !self.ctx.subagent {
+                self.dispatcher.round_done(&self.ctx).await;
             }
             self.round_done();
         }

@@ -29,6 +29,8 @@ pub struct FileSettings {
     pub shell_env: Option<ShellEnv>,
     /// `[sandbox]`: judged in `config::sandbox` (a project's counts only when trusted).
     pub sandbox: Option<super::sandbox::SandboxSection>,
+    /// `[checkpoints]`: judged in `config::checkpoints` (a project's counts only when trusted).
+    pub checkpoints: Option<super::checkpoints::CheckpointSection>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.
