@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
 use corecoder::approval::Approver;
-use corecoder::checkpoint::Store;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
@@ -262,7 +261,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         "undo is off (CORECODER_CHECKPOINTS or [checkpoints])",
     ));
     let checkpoint_store = match (&home, checkpoints.enabled) {
-        (Some(home), true) => match Store::open(&undo::store_dir(home), checkpoints.limits) {
+        (Some(home), true) => match undo::open_store(home, checkpoints.limits) {
             Ok(store) => Some((store, root.clone())),
             Err(e) => {
                 render::notice(color, &format!("undo is off: {e}"));

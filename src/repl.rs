@@ -85,30 +85,19 @@ impl ConditionalEventHandler for CycleMode {
     }
 }
 
-/// Esc twice within a second at an empty prompt: ends the line edit with a flag set, so the
-/// loop can list the turns that can be undone (Claude Code's gesture). A lone Esc does
-/// nothing; with text typed, Esc keeps its usual meaning.
-struct EscEsc {
-    flag: Arc<AtomicBool>,
-    last: std::sync::Mutex<Option<Instant>>,
-}
+/// Esc Esc at an empty prompt: ends the line edit with a flag set, so the loop can list the
+/// turns that can be undone (Claude Code's gesture). The editor reads a lone Esc as the start
+/// of a key sequence and delivers Esc Esc as one Esc key, so that key is the gesture; with
+/// text typed, Esc keeps its usual meaning.
+struct EscEsc(Arc<AtomicBool>);
 
 impl ConditionalEventHandler for EscEsc {
-    fn handle(&self, ev: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
         if !ctx.line().is_empty() {
             return None;
         }
-        // The terminal may deliver the pair as one Alt-Esc sequence.
-        let pair = matches!(ev.get(0), Some(KeyEvent(KeyCode::Esc, Modifiers::ALT)));
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        let again = last.is_some_and(|t| t.elapsed() < Duration::from_secs(1));
-        if pair || again {
-            *last = None;
-            self.flag.store(true, Ordering::SeqCst);
-            return Some(Cmd::AcceptLine);
-        }
-        *last = Some(Instant::now());
-        Some(Cmd::Noop)
+        self.0.store(true, Ordering::SeqCst);
+        Some(Cmd::AcceptLine)
     }
 }
 
@@ -144,16 +133,10 @@ fn editor(
         KeyEvent(KeyCode::BackTab, Modifiers::NONE),
         EventHandler::Conditional(Box::new(CycleMode(cycle.clone()))),
     );
-    for key in [
+    rl.bind_sequence(
         KeyEvent(KeyCode::Esc, Modifiers::NONE),
-        KeyEvent(KeyCode::Esc, Modifiers::ALT),
-    ] {
-        let handler = EscEsc {
-            flag: rewind.clone(),
-            last: std::sync::Mutex::new(None),
-        };
-        rl.bind_sequence(key, EventHandler::Conditional(Box::new(handler)));
-    }
+        EventHandler::Conditional(Box::new(EscEsc(rewind.clone()))),
+    );
     Ok(rl)
 }
 

@@ -22,14 +22,16 @@ pub mod text;
 
 pub use conversation::cut_point;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::checkpoint::{
-    Checkpoint, CheckpointError, RestoreReport, SessionHistory, Store, TurnStart, UndoPreview,
+    Checkpoint, CheckpointError, Limits, RestoreReport, SessionHistory, Store, TurnStart,
+    UndoPreview,
 };
 
-/// Stored bytes after which a session runs gc (besides once at its start).
+/// Stored bytes after which a session runs gc (besides once at its start): an eighth of the
+/// budget, at most this.
 const GC_EVERY: u64 = 64 << 20;
 
 /// One session's checkpoints, shared by the dispatcher, the agent and the REPL.
@@ -92,7 +94,11 @@ impl Slot {
 
     /// Gc when this session stored enough since the last one (or `force`), and the trim notice.
     fn maybe_gc(&mut self, force: bool) {
-        if !force && self.stored_since_gc < GC_EVERY {
+        let every = self
+            .store
+            .as_ref()
+            .map_or(GC_EVERY, |s| (s.limits().budget / 8).min(GC_EVERY));
+        if !force && self.stored_since_gc < every {
             return;
         }
         self.stored_since_gc = 0;
@@ -141,9 +147,13 @@ impl Slot {
     }
 }
 
-/// Where the store lives: `~/.corecoder/checkpoints`.
-pub fn store_dir(home: &Path) -> PathBuf {
-    home.join(".corecoder").join("checkpoints")
+/// Opens the store, `~/.corecoder/checkpoints`. Snapshots never record `~/.corecoder` (the
+/// sessions change every round) nor the REPL's history, should a workspace contain them.
+pub fn open_store(home: &Path, limits: Limits) -> Result<Store, CheckpointError> {
+    let own = home.join(".corecoder");
+    Ok(Store::open(&own.join("checkpoints"), limits)?
+        .skipping(own)
+        .skipping(home.join(".corecoder_history")))
 }
 
 impl Undo {

@@ -114,6 +114,7 @@ pub struct SessionHistory {
 impl SessionHistory {
     pub(crate) fn open(
         store_root: &Path,
+        skip: &[PathBuf],
         limits: Limits,
         id: &str,
         workspace: &Path,
@@ -145,7 +146,7 @@ impl SessionHistory {
             id: id.to_string(),
             dir,
             workspace,
-            scanner: Scanner::new(&workspace_for_scan, &[store_root.to_path_buf()]),
+            scanner: Scanner::new(&workspace_for_scan, skip),
             chain,
             log_len: Some(parsed.valid_len),
             last_turn: parsed.turns.keys().next_back().copied().unwrap_or(0),

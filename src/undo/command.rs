@@ -13,7 +13,7 @@ use crate::error::exit;
 use crate::render;
 use crate::session::{SessionError, SessionStore};
 
-use super::{cut_point, store_dir, text};
+use super::{cut_point, open_store, text};
 
 /// What `corecoder undo` works with.
 pub struct UndoCommand<'a> {
@@ -30,7 +30,7 @@ pub struct UndoCommand<'a> {
 
 /// Runs it; `Ok` is the exit code, `Err` a message for the person.
 pub fn run(c: &UndoCommand) -> Result<u8, String> {
-    let store = Store::open(&store_dir(c.home), c.limits).map_err(|e| e.to_string())?;
+    let store = open_store(c.home, c.limits).map_err(|e| e.to_string())?;
     if c.args.gc {
         let r = store.gc().map_err(|e| e.to_string())?;
         let size = store.size().map_err(|e| e.to_string())?;

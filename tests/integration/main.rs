@@ -32,3 +32,5 @@ mod sandboxed_runs;
 mod sandbox;
 // Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
 mod checkpoint;
+// Undo through the binary: `corecoder undo`, conflicts, the budget, `/undo` and Esc Esc.
+mod undo;
