@@ -9,8 +9,8 @@
 //! - [`Undo::round_done`] (the agent, after each round of tool calls) snapshots when the round
 //!   may have changed something;
 //! - [`Undo::end_turn`] (the session, when a turn ended in any way, Ctrl-C included) records a
-//!   turn that changed nothing as a checkpoint too, so `/undo` always means "the last turn",
-//!   and snapshots what a stopped round left.
+//!   turn that changed nothing as a checkpoint too (one walk, its state before and after), so
+//!   `/undo` always means "the last turn", and snapshots what a stopped round left.
 //!
 //! Every walk runs on a blocking thread under one mutex; a caller dropped meanwhile (Ctrl-C)
 //! leaves the state consistent because the walk finishes and records itself. Nothing here
@@ -255,8 +255,14 @@ impl Undo {
                 return;
             }
             if slot.begun != pending.seq {
+                // Nothing that could change a file ran: the state now is the turn's "before"
+                // and "after" (one walk), so edits made meanwhile are never undone with it.
                 slot.begin(pending);
-                slot.after();
+                if let Some(history) = slot.history.as_mut()
+                    && let Err(e) = history.close_unchanged()
+                {
+                    slot.failed("could not record this turn", e);
+                }
             } else if slot.dirty {
                 slot.after();
             }

@@ -299,6 +299,21 @@ impl SessionHistory {
         Ok(report)
     }
 
+    /// Closes the current turn as one that changed nothing (no call that could change a file
+    /// ran): the state after it is the state before it, without a walk, so what someone else
+    /// changed meanwhile is never counted as the turn's.
+    pub fn close_unchanged(&mut self) -> Result<(), CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        if let Some((checkpoint, _)) = self.current.as_mut()
+            && checkpoint.after.is_none()
+        {
+            checkpoint.after = Some(checkpoint.before);
+            let frame = Frame::turn(checkpoint);
+            self.append(&[frame])?;
+        }
+        Ok(())
+    }
+
     fn append(&mut self, frames: &[Frame]) -> Result<(), CheckpointError> {
         self.log_len = Some(self.chain.append(frames, self.log_len)?);
         Ok(())

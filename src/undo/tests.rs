@@ -119,3 +119,15 @@ async fn a_workspace_over_the_budget_switches_undo_off_with_a_notice() {
     );
     assert!(undo.preview(1).is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_by_someone_else_during_a_question_is_never_undone_with_it() {
+    let (_dir, ws, undo) = setup();
+    undo.begin_turn("a question", 0);
+    // The person edits a file while the model answers; the turn itself changes nothing.
+    fs::write(ws.join("a.txt"), "the person's edit\n").unwrap();
+    undo.end_turn().await;
+    let preview = undo.preview(1).unwrap();
+    assert!(preview.plan.is_empty(), "{:?}", preview.plan);
+    assert_eq!(undo.checkpoints().unwrap().0[0].touched_count, 0);
+}
