@@ -344,8 +344,8 @@ async fn esc_esc_lists_the_turns_and_undoes_the_chosen_one() {
     let server = MockServer::start(vec![
         Script::Sse(sse_tools(&[(
             "c1",
-            "bash",
-            json!({"command": "echo second > a.txt"}),
+            "edit_file",
+            json!({"file_path": "a.txt", "old_string": "first", "new_string": "second"}),
         )])),
         Script::Sse(sse_text("changed it")),
     ])
@@ -371,4 +371,8 @@ async fn esc_esc_lists_the_turns_and_undoes_the_chosen_one() {
         std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
         "first\n"
     );
+    // The change log agrees with the disk: nothing differs from the originals any more.
+    t.keys(&["C-u"]);
+    t.line_at(3, "/diff").await;
+    t.wait_for("No files changed this session.").await;
 }

@@ -1,0 +1,103 @@
+"""What undo's checkpoints cost an agent round (issue 11), through the real binary.
+
+corecoder's `rounds20` scenario (20 model rounds, one `bash true` each: every round may have
+changed files, so each ends with a snapshot walk) and `hello` (no tool), with checkpoints on
+(the default) and off (`CORECODER_CHECKPOINTS=off`), alternating on/off within each run and
+flipping the order from run to run, in three workspaces: an empty directory, a copy of this
+repository's tracked files, and a generated tree of 10,000 files / 150 MB in 1,000
+directories. Each run has a fresh $HOME, so each pays its session's first snapshot (in the
+background) too. Prints medians (wall, CPU) and the per-round difference.
+
+Usage: python3 bench/undo_cost.py [RUNS]   (after `bench/run.sh` built the release binaries)
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ROOT / "target/release/corecoder"
+MOCK = ROOT / "target/release/mock-model"
+MEASURE = ROOT / "target/release/measure"
+
+
+def measure(argv, env, cwd):
+    with tempfile.TemporaryDirectory(prefix="undo-io-") as io:
+        res = os.path.join(io, "result")
+        p = subprocess.run([str(MEASURE), res] + argv, env=env, cwd=cwd,
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        wall, cpu, _rss, code = Path(res).read_text().split()
+        return float(wall), float(cpu), int(code), p.stdout, p.stderr
+
+
+def tree(root):
+    import random
+    rng = random.Random(7)
+    for n in range(10_000):
+        d = n // 10
+        path = root / f"d{d // 100}/d{d // 10 % 10}/d{d % 10}/f{n % 10}.dat"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rng.randbytes(rng.randrange(5_000, 25_000)))
+
+
+def main():
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    tmp = Path(tempfile.mkdtemp(prefix="undo-cost-"))
+    big = tmp / "big"
+    big.mkdir()
+    proc = subprocess.Popen([str(MOCK), "--bigdir", str(big)], stdout=subprocess.PIPE, text=True)
+    url = proc.stdout.readline().strip()
+    spaces = {"empty": tmp / "empty", "this repository": tmp / "repo", "10,000 files": tmp / "tree"}
+    spaces["empty"].mkdir()
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout
+    for f in files.split():
+        dst = spaces["this repository"] / f
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / f, dst)
+    spaces["10,000 files"].mkdir()
+    tree(spaces["10,000 files"])
+    results = {}
+    try:
+        for i in range(runs):
+            for name, ws in spaces.items():
+                for scenario in ["hello", "rounds20"]:
+                    order = ["on", "off"] if i % 2 == 0 else ["off", "on"]
+                    for state in order:
+                        home = Path(tempfile.mkdtemp(prefix="home-", dir=tmp))
+                        env = {"PATH": os.environ["PATH"], "HOME": str(home), "NO_COLOR": "1",
+                               "OPENAI_BASE_URL": url, "OPENAI_API_KEY": "dummy",
+                               "CORECODER_MODEL": "bench", "TERM": "dumb"}
+                        if state == "off":
+                            env["CORECODER_CHECKPOINTS"] = "off"
+                        argv = [str(OURS), "--yes", "-p", f"scenario={scenario} (benchmark run)"]
+                        wall, cpu, code, out, err = measure(argv, env, ws)
+                        shutil.rmtree(home, ignore_errors=True)
+                        if code != 0 or "denied" in err:
+                            sys.exit(f"run failed ({name} {scenario} {state}): {err[-400:]}")
+                        results.setdefault((name, scenario, state), []).append((wall, cpu))
+            print(f"run {i + 1}/{runs} done", file=sys.stderr)
+    finally:
+        proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    med = lambda xs: statistics.median(xs) * 1000
+    print(f"Medians of {runs} runs (ms); load {open('/proc/loadavg').read().split()[:3]}")
+    print("| workspace | scenario | wall on | wall off | CPU on | CPU off | per round (wall, CPU) |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    for name in spaces:
+        for scenario in ["hello", "rounds20"]:
+            on = results[(name, scenario, "on")]
+            off = results[(name, scenario, "off")]
+            w_on, w_off = med([w for w, _ in on]), med([w for w, _ in off])
+            c_on, c_off = med([c for _, c in on]), med([c for _, c in off])
+            per = ""
+            if scenario == "rounds20":
+                per = f"+{(w_on - w_off) / 20:.1f} ms, +{(c_on - c_off) / 20:.1f} ms"
+            print(f"| {name} | `{scenario}` | {w_on:.1f} | {w_off:.1f} | {c_on:.1f} | "
+                  f"{c_off:.1f} | {per} |")
+
+
+main()
