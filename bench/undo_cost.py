@@ -1,12 +1,14 @@
 """What undo's checkpoints cost an agent round (issue 11), through the real binary.
 
-corecoder's `rounds20` scenario (20 model rounds, one `bash true` each: every round may have
-changed files, so each ends with a snapshot walk) and `hello` (no tool), with checkpoints on
+corecoder's `hello` (no tool), `rounds1` and `rounds20` scenarios (1 or 20 model rounds, one
+`bash true` each: every round may have changed files, so each ends with a snapshot walk; the
+first waits for the session's first snapshot), with checkpoints on
 (the default) and off (`CORECODER_CHECKPOINTS=off`), alternating on/off within each run and
 flipping the order from run to run, in three workspaces: an empty directory, a copy of this
 repository's tracked files, and a generated tree of 10,000 files / 150 MB in 1,000
 directories. Each run has a fresh $HOME, so each pays its session's first snapshot (in the
-background) too. Prints medians (wall, CPU) and the per-round difference.
+background). Prints medians (wall, CPU); "first change" = (rounds1 − hello) on − off: what the
+first command waited for the first snapshot; "per round" = (rounds20 − rounds1) / 19, on − off.
 
 Usage: python3 bench/undo_cost.py [RUNS]   (after `bench/run.sh` built the release binaries)
 """
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "target/release/corecoder"
 MOCK = ROOT / "target/release/mock-model"
 MEASURE = ROOT / "target/release/measure"
+SCENARIOS = ["hello", "rounds1", "rounds20"]
 
 
 def measure(argv, env, cwd):
@@ -64,7 +67,7 @@ def main():
     try:
         for i in range(runs):
             for name, ws in spaces.items():
-                for scenario in ["hello", "rounds20"]:
+                for scenario in SCENARIOS:
                     order = ["on", "off"] if i % 2 == 0 else ["off", "on"]
                     for state in order:
                         home = Path(tempfile.mkdtemp(prefix="home-", dir=tmp))
@@ -85,19 +88,27 @@ def main():
         shutil.rmtree(tmp, ignore_errors=True)
     med = lambda xs: statistics.median(xs) * 1000
     print(f"Medians of {runs} runs (ms); load {open('/proc/loadavg').read().split()[:3]}")
-    print("| workspace | scenario | wall on | wall off | CPU on | CPU off | per round (wall, CPU) |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| workspace | scenario | wall on | wall off | CPU on | CPU off |")
+    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    derived = []
     for name in spaces:
-        for scenario in ["hello", "rounds20"]:
-            on = results[(name, scenario, "on")]
-            off = results[(name, scenario, "off")]
-            w_on, w_off = med([w for w, _ in on]), med([w for w, _ in off])
-            c_on, c_off = med([c for _, c in on]), med([c for _, c in off])
-            per = ""
-            if scenario == "rounds20":
-                per = f"+{(w_on - w_off) / 20:.1f} ms, +{(c_on - c_off) / 20:.1f} ms"
-            print(f"| {name} | `{scenario}` | {w_on:.1f} | {w_off:.1f} | {c_on:.1f} | "
-                  f"{c_off:.1f} | {per} |")
+        m = {}
+        for scenario in SCENARIOS:
+            for state in ["on", "off"]:
+                rs = results[(name, scenario, state)]
+                m[(scenario, state)] = (med([w for w, _ in rs]), med([c for _, c in rs]))
+            (w_on, c_on), (w_off, c_off) = m[(scenario, "on")], m[(scenario, "off")]
+            print(f"| {name} | `{scenario}` | {w_on:.1f} | {w_off:.1f} | {c_on:.1f} | {c_off:.1f} |")
+        d = lambda a, b, state, i: m[(a, state)][i] - m[(b, state)][i]
+        first = [d("rounds1", "hello", "on", i) - d("rounds1", "hello", "off", i) for i in (0, 1)]
+        per = [(d("rounds20", "rounds1", "on", i) - d("rounds20", "rounds1", "off", i)) / 19
+               for i in (0, 1)]
+        derived.append(f"| {name} | {first[0]:+.1f} ms, {first[1]:+.1f} ms | "
+                       f"{per[0]:+.1f} ms, {per[1]:+.1f} ms |")
+    print()
+    print("| workspace | first change waits (wall, CPU) | per round (wall, CPU) |")
+    print("| --- | ---: | ---: |")
+    print("\n".join(derived))
 
 
 main()

@@ -23,6 +23,7 @@ pub mod text;
 pub use conversation::cut_point;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::checkpoint::{
@@ -44,6 +45,8 @@ struct Shared {
     slot: Mutex<Slot>,
     /// The turn in progress: cheap, never held across a walk.
     pending: Mutex<Pending>,
+    /// The session's first snapshot finished (set under the slot's lock).
+    first_done: AtomicBool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -167,6 +170,7 @@ impl Undo {
             shared: Arc::new(Shared {
                 slot: Mutex::new(slot),
                 pending: Mutex::default(),
+                first_done: AtomicBool::new(true),
             }),
         }
     }
@@ -199,6 +203,7 @@ impl Undo {
             }
         }
         slot.store = Some(store);
+        self.shared.first_done.store(false, Ordering::SeqCst);
         drop(slot);
         let spawned = std::thread::Builder::new()
             .name("first-snapshot".into())
@@ -211,8 +216,10 @@ impl Undo {
                     }
                 }
                 slot.maybe_gc(true);
+                shared.first_done.store(true, Ordering::SeqCst);
             });
         if let Err(e) = spawned {
+            self.shared.first_done.store(true, Ordering::SeqCst);
             lock(&self.shared.slot)
                 .notices
                 .push(format!("undo: cannot start the first snapshot: {e}"));
@@ -250,6 +257,13 @@ impl Undo {
     /// After a turn, however it ended: a turn that changed nothing still gets its checkpoint
     /// (so `/undo` undoes the last turn), a stopped round's changes are snapshotted.
     pub async fn end_turn(&self) -> Vec<String> {
+        // While the first snapshot runs, no call that could change a file has run this turn
+        // (it would have waited for the snapshot): a turn that changed nothing does not wait
+        // for it (a `-p` question would otherwise exit only after the whole workspace was
+        // read). It is then not recorded: there would be nothing to restore.
+        if !self.shared.first_done.load(Ordering::SeqCst) {
+            return Vec::new();
+        }
         self.blocking(|slot, pending| {
             if pending.seq == 0 {
                 return;
@@ -278,6 +292,11 @@ impl Undo {
             let pending = lock(&shared.pending).clone();
             let mut slot = lock(&shared.slot);
             f(&mut slot, &pending);
+            // A checkpoint taken before the first snapshot's thread got the lock walked the
+            // workspace itself: `end_turn` must not take this turn for one without changes.
+            if pending.seq != 0 && slot.begun == pending.seq {
+                shared.first_done.store(true, Ordering::SeqCst);
+            }
             std::mem::take(&mut slot.notices)
         });
         job.await

@@ -11,6 +11,8 @@ fn setup() -> (tempfile::TempDir, PathBuf, Undo) {
     fs::write(ws.join("a.txt"), "one\n").unwrap();
     let store = Store::open(&dir.path().join("store"), Limits::default()).unwrap();
     let undo = Undo::open(store, "s1", &ws);
+    // Waits for the first snapshot (the list needs the lock it holds).
+    undo.checkpoints().unwrap();
     (dir, ws, undo)
 }
 
