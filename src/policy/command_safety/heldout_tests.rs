@@ -33,19 +33,25 @@ fn blocked(command: &str) -> bool {
     matches!(check(command), Verdict::Blocked(_))
 }
 
-/// The missed and false-block rates (percent) on one corpus, printed per class.
+/// The missed and false-block rates (percent) on one corpus, printed per class: a dangerous
+/// command is missed when `stopped` says false, a benign one falsely stopped when it says true.
 #[allow(clippy::print_stdout)]
-fn measure(name: &str, dangerous: &str, benign: &str) -> (f64, f64) {
+fn measure_by(
+    name: &str,
+    dangerous: &str,
+    benign: &str,
+    stopped: &dyn Fn(&str) -> bool,
+) -> (f64, f64) {
     let mut classes: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     for (class, cmd) in lines(dangerous).filter_map(|l| l.split_once('\t')) {
         let entry = classes.entry(class).or_default();
         entry.0 += 1;
-        entry.1 += usize::from(!blocked(cmd));
+        entry.1 += usize::from(!stopped(cmd));
     }
     let total: usize = classes.values().map(|c| c.0).sum();
     let missed: usize = classes.values().map(|c| c.1).sum();
     let benign: Vec<&str> = lines(benign).collect();
-    let false_blocks = benign.iter().filter(|cmd| blocked(cmd)).count();
+    let false_blocks = benign.iter().filter(|cmd| stopped(cmd)).count();
     assert!(
         total >= 300 && benign.len() >= 300,
         "held-out corpus {name} too small"
@@ -61,6 +67,54 @@ fn measure(name: &str, dangerous: &str, benign: &str) -> (f64, f64) {
         benign.len()
     );
     (missed_rate, false_rate)
+}
+
+fn measure(name: &str, dangerous: &str, benign: &str) -> (f64, f64) {
+    measure_by(name, dangerous, benign, &blocked)
+}
+
+/// The whole policy, not only the gate: what `--yes` (bypassPermissions) would run without a
+/// person, for a project in a temporary directory outside /tmp with its own home. Protected
+/// paths (start-up files, credentials, `.git` internals) still ask there; the gate denies.
+/// A report, not a limit: the gate's figures above are the ones held.
+#[test]
+#[allow(clippy::print_stderr)]
+fn held_out_corpora_under_yes_are_reported() {
+    use crate::policy::decide::{Action, Decision, PolicyInput, decide};
+    use crate::policy::mode::Mode;
+    use crate::policy::rules::Rules;
+    use crate::policy::workspace::Workspace;
+    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp");
+    let _ = std::fs::create_dir_all(build);
+    let dir = ["/var/tmp", build].iter().find_map(|c| {
+        let d = tempfile::tempdir_in(c).ok()?;
+        let real = d.path().canonicalize().ok()?;
+        (!real.starts_with("/tmp")).then_some(d)
+    });
+    let Some(dir) = dir else {
+        eprintln!("skipped: no writable directory outside /tmp");
+        return;
+    };
+    let (root, home) = (dir.path().join("proj"), dir.path().join("home"));
+    std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+    std::fs::create_dir_all(home.join(".ssh")).expect("mkdir");
+    let ws = Workspace::new(&root, Some(&home));
+    let rules = Rules::default();
+    let stopped = |cmd: &str| {
+        let action = Action::Exec {
+            command: cmd.to_string(),
+            cwd: ws.root.clone(),
+        };
+        let input = PolicyInput {
+            mode: Mode::BypassPermissions,
+            rules: &rules,
+            workspace: &ws,
+        };
+        decide("bash", &action, &input) != Decision::Allow
+    };
+    let (m1, f1) = measure_by("held-out under --yes", DANGEROUS, BENIGN, &stopped);
+    let (m2, f2) = measure_by("held-out 2 under --yes", DANGEROUS_2, BENIGN_2, &stopped);
+    assert!(m1 <= 100.0 && f1 <= 100.0 && m2 <= 100.0 && f2 <= 100.0);
 }
 
 #[test]
