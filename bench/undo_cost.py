@@ -10,9 +10,14 @@ directories. Each run has a fresh $HOME, so each pays its session's first snapsh
 background). Prints medians (wall, CPU); "first change" = (rounds1 − hello) on − off: what the
 first command waited for the first snapshot; "per round" = (rounds20 − rounds1) / 19, on − off.
 
-Usage: python3 bench/undo_cost.py [RUNS]   (after `bench/run.sh` built the release binaries)
+Before those, `checkpointbench` (the store alone: first snapshot, a round that changed nothing
+or 3 files, the store's growth, preview and restore of a 100-file turn) runs REPS times.
+
+Usage: python3 bench/undo_cost.py [RUNS] [REPS]   (after `bench/run.sh` built the release
+binaries). Writes the "Undo checkpoints" section of BENCHMARKS.md, leaving the rest as it is.
 """
 
+import datetime
 import os
 import shutil
 import statistics
@@ -25,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OURS = ROOT / "target/release/corecoder"
 MOCK = ROOT / "target/release/mock-model"
 MEASURE = ROOT / "target/release/measure"
+CHECKPOINTBENCH = ROOT / "target/release/checkpointbench"
 SCENARIOS = ["hello", "rounds1", "rounds20"]
 
 
@@ -47,8 +53,24 @@ def tree(root):
         path.write_bytes(rng.randbytes(rng.randrange(5_000, 25_000)))
 
 
+def load():
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
+    reps = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    load_start = load()
+    store_runs = []
+    for rep in range(reps):
+        p = subprocess.run([str(CHECKPOINTBENCH), str(ROOT)], capture_output=True, text=True)
+        if p.returncode != 0:
+            sys.exit(f"checkpointbench failed: {p.stderr[-400:]}")
+        store_runs.append(p.stdout.strip())
+        print(f"checkpointbench {rep + 1}/{reps} done (load {load()})", file=sys.stderr)
     tmp = Path(tempfile.mkdtemp(prefix="undo-cost-"))
     big = tmp / "big"
     big.mkdir()
@@ -88,9 +110,22 @@ def main():
         proc.kill()
         shutil.rmtree(tmp, ignore_errors=True)
     med = lambda xs: statistics.median(xs) * 1000
-    print(f"Medians of {runs} runs (ms); load {open('/proc/loadavg').read().split()[:3]}")
-    print("| workspace | scenario | wall on | wall off | CPU on | CPU off |")
-    print("| --- | --- | ---: | ---: | ---: | ---: |")
+    out = [f"## Undo checkpoints", "",
+           f"Measured {started} at corecoder commit {commit}, on the machine above (2 cores "
+           f"shared with other jobs: load average {load_start} at the start, {load()} at the "
+           "end). Regenerate this section alone with `python3 bench/undo_cost.py RUNS REPS` "
+           "after `bench/run.sh` built the release binaries.", "",
+           "### The store alone (`checkpointbench`)", "",
+           "A generated tree of 10,000 files / 150 MB in 1,000 directories, and this "
+           "repository with its ignored `target/`; medians of 15 rounds, 3 first snapshots and "
+           f"5 restores per repetition. Each of the {reps} repetitions as printed:", ""]
+    for i, text in enumerate(store_runs):
+        out += [f"Repetition {i + 1}:", "", "```", text, "```", ""]
+    out += ["### Through the agent (`corecoder -p`, checkpoints on and off)", "",
+            f"Medians of {runs} runs (ms); each run in a fresh `$HOME` (so a fresh store: the "
+            "session's first snapshot reads and stores the whole workspace, on its own thread).",
+            "", "| workspace | scenario | wall on | wall off | CPU on | CPU off |",
+            "| --- | --- | ---: | ---: | ---: | ---: |"]
     derived = []
     for name in spaces:
         m = {}
@@ -99,17 +134,29 @@ def main():
                 rs = results[(name, scenario, state)]
                 m[(scenario, state)] = (med([w for w, _ in rs]), med([c for _, c in rs]))
             (w_on, c_on), (w_off, c_off) = m[(scenario, "on")], m[(scenario, "off")]
-            print(f"| {name} | `{scenario}` | {w_on:.1f} | {w_off:.1f} | {c_on:.1f} | {c_off:.1f} |")
+            out.append(f"| {name} | `{scenario}` | {w_on:.1f} | {w_off:.1f} | {c_on:.1f} | "
+                       f"{c_off:.1f} |")
         d = lambda a, b, state, i: m[(a, state)][i] - m[(b, state)][i]
         first = [d("rounds1", "hello", "on", i) - d("rounds1", "hello", "off", i) for i in (0, 1)]
         per = [(d("rounds20", "rounds1", "on", i) - d("rounds20", "rounds1", "off", i)) / 19
                for i in (0, 1)]
         derived.append(f"| {name} | {first[0]:+.1f} ms, {first[1]:+.1f} ms | "
                        f"{per[0]:+.1f} ms, {per[1]:+.1f} ms |")
-    print()
-    print("| workspace | first change waits (wall, CPU) | per round (wall, CPU) |")
-    print("| --- | ---: | ---: |")
-    print("\n".join(derived))
+    out += ["", "| workspace | first change waits for the first snapshot (wall, CPU) | "
+            "per round after it, (rounds20 − rounds1) / 19 (wall, CPU) |",
+            "| --- | ---: | ---: |"] + derived + [""]
+    section = "\n".join(out) + "\n"
+    print(section)
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text()
+    start = text.find("## Undo checkpoints")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    else:
+        at = text.find("## grep and glob")
+        text = text[:at] + section + "\n" + text[at:] if at >= 0 else text + "\n" + section
+    path.write_text(text)
 
 
 main()
