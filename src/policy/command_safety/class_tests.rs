@@ -351,3 +351,45 @@ fn every_new_reason_is_one_line_and_says_what_to_do_instead() {
         );
     }
 }
+
+#[test]
+fn publishing_images_and_destroying_production_or_published_state_are_blocked() {
+    all_blocked(&[
+        "docker push myorg/app:latest",
+        "podman push quay.io/me/tool:1.2",
+        "docker image push ghcr.io/o/app",
+        "docker buildx build --push -t ghcr.io/o/app .",
+        "terraform state rm module.db",
+        "terraform workspace delete staging",
+        "kubectl delete deployment api -n production",
+        "kubectl --context=prod-eu delete pod web-1",
+        "helm uninstall api --namespace prod",
+        "git push origin :refs/tags/v1.0",
+        "git push --delete origin refs/tags/v2.0",
+    ]);
+    all_allowed(&[
+        "docker build -t app .",
+        "docker push localhost:5000/app",
+        "docker pull nginx",
+        "terraform state list",
+        "terraform plan",
+        "kubectl delete pod web-1",
+        "kubectl delete deployment api -n dev",
+        "helm uninstall api -n staging",
+        "git push origin v1.0",
+        "git push origin --tags",
+        "git push origin feature/x",
+    ]);
+}
+
+#[test]
+fn locking_the_user_out_of_home_is_blocked_but_tightening_is_not() {
+    all_blocked(&[
+        "chmod 000 ~",
+        "chmod -R 000 $HOME",
+        "chmod u-rwx ~",
+        "chmod a= $HOME",
+        "chmod 0200 ~",
+    ]);
+    all_allowed(&["chmod 700 ~", "chmod 750 $HOME", "chmod go-rwx ~", "chmod 000 ./secret"]);
+}
