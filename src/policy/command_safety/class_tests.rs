@@ -391,5 +391,10 @@ fn locking_the_user_out_of_home_is_blocked_but_tightening_is_not() {
         "chmod a= $HOME",
         "chmod 0200 ~",
     ]);
-    all_allowed(&["chmod 700 ~", "chmod 750 $HOME", "chmod go-rwx ~", "chmod 000 ./secret"]);
+    all_allowed(&[
+        "chmod 700 ~",
+        "chmod 750 $HOME",
+        "chmod go-rwx ~",
+        "chmod 000 ./secret",
+    ]);
 }
