@@ -398,3 +398,19 @@ fn locking_the_user_out_of_home_is_blocked_but_tightening_is_not() {
         "chmod 000 ./secret",
     ]);
 }
+
+#[test]
+fn deleting_the_users_own_keys_is_blocked_but_a_projects_test_key_is_not() {
+    all_blocked(&[
+        "shred -u ~/.ssh/id_ed25519 ~/.ssh/id_rsa",
+        "rm ~/.ssh/id_rsa",
+        "rm -f $HOME/.aws/credentials",
+        "unlink /home/me/.ssh/id_ecdsa",
+    ]);
+    all_allowed(&[
+        "rm ./test_key ./test_key.pub",
+        "shred -u tmp/id_rsa",
+        "rm ~/.ssh/known_hosts.old",
+        "rm ~/.ssh/id_ed25519.pub",
+    ]);
+}
