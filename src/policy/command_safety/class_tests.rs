@@ -430,3 +430,17 @@ fn a_debuggers_shell_command_and_makes_shell_function_are_read_as_shell() {
         "make -j4 test",
     ]);
 }
+
+#[test]
+fn git_hooks_from_outside_the_project_are_blocked() {
+    all_blocked(&[
+        "git config core.hooksPath /tmp/hooks && git commit -m wip",
+        "git config --global core.hooksPath ~/.evilhooks",
+        "git -c core.hooksPath=/dev/shm/h commit -m x",
+    ]);
+    all_allowed(&[
+        "git config core.hooksPath .githooks",
+        "git config core.hooksPath ./tools/hooks",
+        "git -c core.hooksPath=.husky commit -m x",
+    ]);
+}
