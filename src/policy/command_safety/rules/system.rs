@@ -326,6 +326,8 @@ fn check_damage(
         "history" => short.contains('c') || (words.contains(&"-w") && words.contains(&"/dev/null")),
         "unset" => pos.iter().any(|v| v.starts_with("HISTFILE")),
         "set" => words.windows(2).any(|w| w == ["+o", "history"]),
+        // `journalctl --vacuum-time=1s` deletes the system's logs.
+        "journalctl" => long.iter().any(|l| l.starts_with("vacuum-")),
         _ => false,
     };
     if hides {
