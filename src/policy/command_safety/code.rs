@@ -64,7 +64,7 @@ static EVALUATES: LazyLock<Option<Regex>> = LazyLock::new(|| {
 
 /// Code that fetches from the network.
 static FETCHES: LazyLock<Option<Regex>> = LazyLock::new(|| {
-    Regex::new(r#"urlopen|urllib|requests\.get|https?\.get|require\(\s*.(node:)?https?.\s*\)|\bfetch\(|Net::HTTP|open-uri|URI\.open|LWP|HTTP::Tiny|axios|httpx|file_get_contents\(\s*['"]https?:|curl_exec|readLines\(\s*(url\()?['"]https?:"#).ok()
+    Regex::new(r#"urlopen|urllib|requests\.get|__import__\(\s*['"](requests|httpx|urllib[\w.]*|http\.client)['"]\s*\)|\.get\(\s*['"]https?:|https?\.get|require\(\s*.(node:)?https?.\s*\)|\bfetch\(|Net::HTTP|open-uri|URI\.open|LWP|HTTP::Tiny|axios|httpx|file_get_contents\(\s*['"]https?:|curl_exec|readLines\(\s*(url\()?['"]https?:"#).ok()
 });
 
 /// Code loaded straight from a URL: `source("https://…")` in R, `include`/`require` of a URL
