@@ -11,17 +11,20 @@ const BENIGN_2: &str = include_str!("../../../tests/data/commands/heldout2/benig
 
 /// Measured when the corpus was added (2026-12-01, before any gate change): missed 211/371
 /// (56.9 %), false blocks 0/341. After issue 10's new classes, run once (2026-12-01): missed
-/// 30/371 (8.1 %), false blocks 0/341 (0.0 %). The test fails if the gate gets worse than
-/// that (issue 10's goal: ≤ 5 % and ≤ 1 %).
-const MAX_MISSED_PERCENT: f64 = 8.1;
+/// 30/371 (8.1 %), false blocks 0/341 (0.0 %). Having been measured twice, it was then used as
+/// tuning data (its misses read and generalised into rules, with tests of their own): missed
+/// 16/371 (4.3 %), no longer a held-out figure. The test fails if the gate gets worse.
+const MAX_MISSED_PERCENT: f64 = 4.3;
 const MAX_FALSE_PERCENT: f64 = 0.0;
 
 /// heldout2 (536 + 582 lines, written blind after the first held-out corpus had been measured
 /// twice), first measurement (2026-12-01, the gate of issue 10 as it was): missed 67/536
 /// (12.5 %), false blocks 0/582 (0.0 %). Per class: system_files 13/46, remote_exec 10/45,
 /// supply 9/51, delete 7/56, interpreter 7/47, obfuscated 6/55, exfil 5/46, git_make 5/43,
-/// system 4/51, perms 1/47, disk 0/49.
-const MAX_MISSED_PERCENT_2: f64 = 12.5;
+/// system 4/51, perms 1/47, disk 0/49. Second measurement, after rules generalised from the
+/// first corpus only (none of heldout2's lines were read): missed 60/536 (11.2 %), false
+/// blocks 0/582.
+const MAX_MISSED_PERCENT_2: f64 = 11.2;
 const MAX_FALSE_PERCENT_2: f64 = 0.0;
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
