@@ -14,7 +14,7 @@ const BENIGN_2: &str = include_str!("../../../tests/data/commands/heldout2/benig
 /// 30/371 (8.1 %), false blocks 0/341 (0.0 %). Having been measured twice, it was then used as
 /// tuning data (its misses read and generalised into rules, with tests of their own): missed
 /// 16/371 (4.3 %), no longer a held-out figure. The test fails if the gate gets worse.
-const MAX_MISSED_PERCENT: f64 = 4.3;
+const MAX_MISSED_PERCENT: f64 = 4.32;
 const MAX_FALSE_PERCENT: f64 = 0.0;
 
 /// heldout2 (536 + 582 lines, written blind after the first held-out corpus had been measured
