@@ -11,8 +11,14 @@ fn setup() -> (tempfile::TempDir, PathBuf, Undo) {
     fs::write(ws.join("a.txt"), "one\n").unwrap();
     let store = Store::open(&dir.path().join("store"), Limits::default()).unwrap();
     let undo = Undo::open(store, "s1", &ws);
-    // Waits for the first snapshot (the list needs the lock it holds).
-    undo.checkpoints().unwrap();
+    // Waits for the first snapshot's thread to be done.
+    for _ in 0..1000 {
+        if undo.shared.first_done.load(Ordering::SeqCst) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(undo.shared.first_done.load(Ordering::SeqCst));
     (dir, ws, undo)
 }
 
