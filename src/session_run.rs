@@ -23,6 +23,7 @@ use crate::session::{Claim, Opened, Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
 use crate::tools::bash::SpillDir;
+use crate::tools::todo::TodoList;
 
 /// Which conversation to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,18 +119,19 @@ impl SessionRun {
             ..Session::new(config.model.clone(), Some(cwd.clone()))
         };
         let mut messages = Vec::new();
+        let ctx = ToolContext::new(cwd.clone(), events);
         if let Some(mut saved) = resumed {
             if !model_flag {
                 config.model = saved.model.clone();
             }
             messages = std::mem::take(&mut saved.messages);
+            ctx.todos.set(std::mem::take(&mut saved.todos));
             meta = Session {
                 model: config.model.clone(),
                 cwd: Some(cwd.clone()),
                 ..saved
             };
         }
-        let ctx = ToolContext::new(cwd, events);
         let usage = Arc::default();
         let meta = Arc::new(Mutex::new(meta));
         let parts = Parts {
@@ -185,7 +187,14 @@ impl SessionRun {
 
     /// Saves now (after a cancelled turn, and after slash commands that change history).
     pub fn autosave(&self) {
-        save(&self.store, &self.meta, self.agent.messages(), self.color);
+        let todos = &self.ctx.todos;
+        save(
+            &self.store,
+            &self.meta,
+            self.agent.messages(),
+            todos,
+            self.color,
+        );
     }
 
     /// Carries out a slash command (`/quit` is the REPL's own business).
@@ -196,6 +205,7 @@ impl SessionRun {
             SlashCommand::Reset => match self.store.claim_new() {
                 Ok(claim) => {
                     self.agent.set_messages(Vec::new());
+                    self.ctx.todos.set(Vec::new());
                     let fresh = Session {
                         id: claim.id().to_string(),
                         ..Session::new(self.config.model.clone(), self.ctx.cwd().into())
@@ -226,6 +236,7 @@ impl SessionRun {
                 render::plain(&diff);
             }
             SlashCommand::Save(name) => self.save_named(name),
+            SlashCommand::Todos => render::todos(&self.ctx.todos.get()),
             SlashCommand::Sessions => render::sessions(color, &self.store.list(20)),
             SlashCommand::Mode(None) => {
                 let mode = self.dispatcher.mode();
@@ -339,6 +350,7 @@ impl SessionRun {
         let mut meta = self.meta.lock().unwrap_or_else(PoisonError::into_inner);
         let mut session = Session {
             messages: self.agent.messages().to_vec(),
+            todos: self.ctx.todos.get(),
             ..meta.clone()
         };
         let saved = match &name {
@@ -375,9 +387,13 @@ struct Parts<'a> {
 
 /// The agent for `config`, sharing the session's tool context, totals, dispatcher and autosave.
 fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error> {
-    let (store, meta) = (parts.store.clone(), parts.meta.clone());
+    let (store, meta, todos) = (
+        parts.store.clone(),
+        parts.meta.clone(),
+        parts.ctx.todos.clone(),
+    );
     let hook: RoundHook =
-        Box::new(move |messages: &[Message]| save(&store, &meta, messages, color));
+        Box::new(move |messages: &[Message]| save(&store, &meta, messages, &todos, color));
     let agent = crate::build_agent(
         config,
         parts.ctx.clone(),
@@ -388,12 +404,19 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
     Ok(agent.with_round_hook(hook))
 }
 
-fn save(store: &SessionStore, meta: &Mutex<Session>, messages: &[Message], color: bool) {
+fn save(
+    store: &SessionStore,
+    meta: &Mutex<Session>,
+    messages: &[Message],
+    todos: &TodoList,
+    color: bool,
+) {
     if messages.is_empty() {
         return;
     }
     let session = Session {
         messages: messages.to_vec(),
+        todos: todos.get(),
         ..meta.lock().unwrap_or_else(PoisonError::into_inner).clone()
     };
     if let Err(e) = store.autosave(&session) {

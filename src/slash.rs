@@ -23,6 +23,8 @@ pub enum SlashCommand {
     Permissions(Option<String>),
     /// `/status`: model, endpoint, session, permission mode and the shell sandbox.
     Status,
+    /// `/todos`: the session's task list (`todo_write`).
+    Todos,
     Quit,
 }
 
@@ -108,6 +110,12 @@ pub const COMMANDS: &[Spec] = &[
         help: "model, session, permission mode and the shell sandbox in force",
     },
     Spec {
+        name: "/todos",
+        aliases: &[],
+        args: "",
+        help: "the task list the model keeps with todo_write",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -164,6 +172,7 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/plan" => SlashCommand::Plan,
         "/permissions" => SlashCommand::Permissions(arg),
         "/status" => SlashCommand::Status,
+        "/todos" => SlashCommand::Todos,
         _ => SlashCommand::Quit,
     }))
 }
@@ -235,6 +244,7 @@ mod tests {
     #[test]
     fn completion_and_help_come_from_the_table() {
         assert_eq!(complete("/s"), ["/save", "/sessions", "/status"]);
+        assert_eq!(complete("/to"), ["/tokens", "/todos"]);
         assert_eq!(complete("/cl"), ["/clear"]);
         assert!(complete("hello").is_empty());
         let help = help();

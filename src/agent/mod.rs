@@ -256,9 +256,12 @@ impl Agent {
         } else {
             &self.system
         };
+        // The task list goes last and never into the history (see `tools::todo`).
+        let todos = self.ctx.todos.reminder();
         let request = ChatRequest {
             system,
             messages: &self.messages,
+            tail: todos.as_ref(),
             tools: &self.schemas,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;

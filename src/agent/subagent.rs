@@ -106,6 +106,8 @@ impl Tool for SubAgent {
             subagent: true,
             // The dispatcher sets each of the sub-agent's shell commands' sandbox.
             sandbox: Default::default(),
+            // One list for the whole session: a sub-agent sees and updates the parent's.
+            todos: ctx.todos.clone(),
         };
         let mut child = Agent::new(
             self.llm.clone(),

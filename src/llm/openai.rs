@@ -106,7 +106,10 @@ impl OpenAiClient {
         let system = Message::System {
             content: request.system.to_string(),
         };
-        let messages: Vec<&Message> = std::iter::once(&system).chain(request.messages).collect();
+        let messages: Vec<&Message> = std::iter::once(&system)
+            .chain(request.messages)
+            .chain(request.tail)
+            .collect();
         let mut body = json!({
             "model": self.settings.model,
             "messages": messages,

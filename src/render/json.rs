@@ -124,6 +124,7 @@ pub fn event_json(ev: &AgentEvent, sub_agent: bool) -> Option<Value> {
         }
         AgentEvent::ModeChanged(mode) => json!({"type": "mode", "mode": mode.name()}),
         AgentEvent::Notice(text) => json!({"type": "notice", "text": text}),
+        AgentEvent::Todos(items) => json!({"type": "todos", "todos": items}),
         AgentEvent::SubAgent(inner) => return event_json(inner, true),
         AgentEvent::Thinking => return None,
     };
