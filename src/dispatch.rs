@@ -1,8 +1,8 @@
 //! The one place between the model's call and the tool's run.
 //!
 //! Every call, the parent's and every sub-agent's, goes through [`Dispatcher::run`]: resolve the
-//! tool and its arguments → (pre-hook slot) → the policy's decision → a person's approval when
-//! the decision asks → run → the output with secrets redacted. The agent never sees a decision
+//! tool and its arguments → the `PreToolUse` hooks → the policy's decision → a person's approval
+//! when the decision asks → run → the `PostToolUse` hooks → the output with secrets redacted. The agent never sees a decision
 //! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
 //! a call that the terminal and the error messages use.
 
@@ -11,7 +11,7 @@ mod plan;
 mod texts;
 
 use texts::{
-    ESCALATION_HEADLESS, ESCALATION_OFF, escalation, escalation_reason, headless_reason,
+    ESCALATION_HEADLESS, ESCALATION_OFF, escalation, escalation_reason, headless_reason, hook_ask,
     parse_arguments, subject, tool_error,
 };
 pub use texts::{expected_arguments, summarize_args};
@@ -23,6 +23,7 @@ use serde_json::Value;
 
 use crate::approval::{Answer, ApprovalRequest, Approver, Request};
 use crate::event::AgentEvent;
+use crate::hooks::{Hooks, PreVerdict};
 use crate::message::ToolCall;
 use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
@@ -60,6 +61,8 @@ pub struct Dispatcher {
     /// What each shell command runs under; `bash{unsandboxed: true}` leaves it only with a
     /// person's yes.
     sandbox: Arc<SessionSandbox>,
+    /// The person's hooks; `PreToolUse`/`PostToolUse` run here, the turn's events in `agent`.
+    hooks: Arc<Hooks>,
 }
 
 /// Secrets shorter than this are not redacted: replacing every `k` of a test key would
@@ -94,6 +97,7 @@ impl Dispatcher {
                 .filter(|s| s.len() >= MIN_SECRET)
                 .collect(),
             sandbox: Arc::new(SessionSandbox::off()),
+            hooks: Arc::default(),
         }
     }
 
@@ -102,6 +106,16 @@ impl Dispatcher {
     pub fn with_sandbox(mut self, sandbox: Arc<SessionSandbox>) -> Self {
         self.sandbox = sandbox;
         self
+    }
+
+    /// The session's hooks (without them, none run).
+    pub fn with_hooks(mut self, hooks: Arc<Hooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    pub fn hooks(&self) -> &Arc<Hooks> {
+        &self.hooks
     }
 
     pub fn sandbox(&self) -> &Arc<SessionSandbox> {
@@ -141,12 +155,16 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
+        self.redact(&mut out.text);
+        Ok(out)
+    }
+
+    fn redact(&self, text: &mut String) {
         for secret in &self.secrets {
-            if out.text.contains(secret.as_str()) {
-                out.text = out.text.replace(secret.as_str(), "[redacted]");
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), "[redacted]");
             }
         }
-        Ok(out)
     }
 
     async fn dispatch(
@@ -171,7 +189,10 @@ impl Dispatcher {
             Ok(action) => self.resolved(action),
             Err(e) => return Ok(tool_error(tool.as_ref(), e)),
         };
-        // (The pre-tool hook slot: hooks come with the extensions issue.)
+        let hook = self.hooks.pre_tool_use(call, &args, ctx).await;
+        if let PreVerdict::Block(reason) = &hook {
+            return Ok(self.deny(call, ctx, reason));
+        }
         if name == crate::tools::exit_plan_mode::NAME {
             return self.review_plan(&args, ctx).await;
         }
@@ -184,10 +205,32 @@ impl Dispatcher {
             return Ok(self.deny(call, ctx, ESCALATION_OFF));
         }
         let escalate = escalation.is_some() && self.sandbox.allows_escalation();
-        let decision = match self.permissions.decide(name, &action) {
+        let decision = match &hook {
+            // A hook's yes is `--yes` for one call: the hard floor, deny and ask rules and plan
+            // mode still hold.
+            PreVerdict::Allow if self.mode() != Mode::Plan => {
+                self.permissions
+                    .decide_in(Mode::BypassPermissions, name, &action)
+            }
+            _ => self.permissions.decide(name, &action),
+        };
+        let hook_asks = match &hook {
+            PreVerdict::Ask(why) => Some(why.as_str()),
+            _ => None,
+        };
+        let forced = match (escalate, hook_asks) {
+            (true, _) => Some(ESCALATION_HEADLESS.to_string()),
+            (false, Some(why)) => Some(hook_ask(why)),
+            (false, None) => None,
+        };
+        let decision = match decision {
             // Leaving the sandbox is always a person's choice: no rule, mode or --yes allows it.
             Decision::Allow | Decision::Ask { .. } if escalate => Decision::Ask {
                 reason: escalation_reason(escalation.as_deref().unwrap_or_default()),
+                suggested: Vec::new(),
+            },
+            Decision::Allow if hook_asks.is_some() => Decision::Ask {
+                reason: format!("a PreToolUse hook asks: {}", hook_asks.unwrap_or_default()),
                 suggested: Vec::new(),
             },
             other => other,
@@ -202,7 +245,7 @@ impl Dispatcher {
                     action: &action,
                     reason,
                     suggested,
-                    forced: escalate,
+                    forced,
                 };
                 if let Some(refused) = self.approve(call, ctx, ask).await? {
                     return Ok(refused);
@@ -218,10 +261,18 @@ impl Dispatcher {
         } else {
             self.sandbox.for_command(self.mode() == Mode::Plan)
         };
-        Ok(match tool.run(args, &ctx).await {
+        // The arguments are kept only when a PostToolUse hook will be shown them.
+        let post_args = self.hooks.has_post(name).then(|| args.clone());
+        let mut out = match tool.run(args, &ctx).await {
             Ok(text) => ToolOutput::ok(text),
             Err(e) => tool_error(tool.as_ref(), e),
-        })
+        };
+        if let Some(args) = post_args {
+            // Hooks see what the model will see: no secrets.
+            self.redact(&mut out.text);
+            self.hooks.post_tool_use(call, &args, &mut out, &ctx).await;
+        }
+        Ok(out)
     }
 
     /// What a call would touch, for ordering the calls of one reply (see `order`). Computed
@@ -275,10 +326,9 @@ impl Dispatcher {
         ask: Asking<'_>,
     ) -> Result<Option<ToolOutput>, Stopped> {
         let Some(approver) = &self.approver else {
-            let reason = if ask.forced {
-                ESCALATION_HEADLESS.to_string()
-            } else {
-                headless_reason(ask.tool.name(), &ask.reason, &ask.suggested)
+            let reason = match &ask.forced {
+                Some(why) => why.clone(),
+                None => headless_reason(ask.tool.name(), &ask.reason, &ask.suggested),
             };
             return Ok(Some(self.deny(call, ctx, &reason)));
         };
@@ -290,7 +340,7 @@ impl Dispatcher {
         // or the mode or the rules may have changed: decide again.
         let (reason, suggested) = match self.permissions.decide(ask.tool.name(), ask.action) {
             Decision::Deny { reason } => return Ok(Some(self.deny(call, ctx, &reason))),
-            _ if ask.forced => (ask.reason, ask.suggested),
+            _ if ask.forced.is_some() => (ask.reason, ask.suggested),
             Decision::Allow => return Ok(None),
             Decision::Ask { reason, suggested } => (reason, suggested),
         };
@@ -357,8 +407,9 @@ struct Asking<'a> {
     action: &'a Action,
     reason: String,
     suggested: Vec<Rule>,
-    /// An escalation out of the sandbox: asked whatever the rules and mode say.
-    forced: bool,
+    /// Asked whatever the rules and mode say (an escalation out of the sandbox, a hook's
+    /// `ask`): what a headless run tells the model instead.
+    forced: Option<String>,
 }
 
 #[cfg(test)]

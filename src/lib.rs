@@ -58,6 +58,7 @@ pub mod dispatch;
 pub mod durable;
 pub mod error;
 pub mod event;
+pub mod hooks;
 pub mod llm;
 pub mod markdown;
 pub mod message;

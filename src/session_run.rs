@@ -156,6 +156,7 @@ impl SessionRun {
             claim,
         };
         run.agent.set_messages(messages);
+        run.dispatcher.hooks().set_session(&run.session_id());
         Ok(run)
     }
 
@@ -212,6 +213,7 @@ impl SessionRun {
                     };
                     *self.meta.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
                     self.claim = claim;
+                    self.dispatcher.hooks().set_session(&self.session_id());
                     render::notice(color, "Conversation cleared; this is a new session.");
                 }
                 Err(e) => render::error(color, &format!("cannot start a new session: {e}")),
@@ -360,6 +362,7 @@ impl SessionRun {
         match saved {
             Ok(path) => {
                 meta.id = session.id.clone();
+                self.dispatcher.hooks().set_session(&session.id);
                 render::notice(
                     self.color,
                     &format!(

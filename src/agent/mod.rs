@@ -23,6 +23,7 @@ use crate::context::ContextManager;
 use crate::dispatch::order::{self, Footprint};
 use crate::dispatch::{Dispatcher, Stopped};
 use crate::event::AgentEvent;
+use crate::hooks::MAX_STOP_CONTINUES;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
@@ -46,6 +47,8 @@ pub enum TurnOutcome {
     /// The person stopped the turn while being asked to approve a call; the round in flight
     /// was dropped whole.
     Stopped { rounds: usize },
+    /// A `UserPromptSubmit` hook refused the prompt: nothing was sent, the history is unchanged.
+    Blocked { reason: String },
 }
 
 pub struct Agent {
@@ -151,10 +154,21 @@ impl Agent {
     /// Runs one user turn to its end. `Err` is a model failure after the client's retries;
     /// the history then holds the user's message and every completed round, nothing partial.
     pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
+        let mut message = input.to_string();
         if !self.ctx.subagent {
             self.dispatcher.begin_turn();
+            // SessionStart and UserPromptSubmit hooks: context added, or the prompt refused.
+            let hooks = self.dispatcher.hooks().clone();
+            match hooks
+                .prompt(input, !self.messages.is_empty(), &self.ctx)
+                .await
+            {
+                Ok(with_context) => message = with_context,
+                Err(reason) => return Ok(TurnOutcome::Blocked { reason }),
+            }
         }
-        self.messages.push(Message::user(input));
+        self.messages.push(Message::user(message));
+        let mut stop_continues = 0;
         for round in 1..=self.max_rounds {
             self.compact_if_needed().await;
             let reply = self.ask().await?;
@@ -168,6 +182,12 @@ impl Agent {
                     reply.text
                 };
                 self.messages.push(Message::assistant(text.clone()));
+                if let Some(reason) = self.stop_hook(&mut stop_continues).await {
+                    let note = format!("[Stop hook] Do not stop yet: {reason}");
+                    self.messages.push(Message::user(note));
+                    self.round_done();
+                    continue;
+                }
                 self.round_done();
                 return Ok(TurnOutcome::Done {
                     text,
@@ -190,6 +210,29 @@ impl Agent {
         Ok(TurnOutcome::RoundLimit {
             rounds: self.max_rounds,
         })
+    }
+
+    /// `Some(reason)` when a `Stop` hook sends the model back to work: the parent's turns only,
+    /// at most [`MAX_STOP_CONTINUES`] times per turn.
+    async fn stop_hook(&self, continues: &mut usize) -> Option<String> {
+        if self.ctx.subagent {
+            return None;
+        }
+        let hooks = self.dispatcher.hooks();
+        let reason = hooks.stop(*continues > 0, &self.ctx).await?;
+        if *continues >= MAX_STOP_CONTINUES {
+            self.emit(AgentEvent::Notice(format!(
+                "a Stop hook asked the model to continue {} times in a row; the turn ends here \
+                 ({reason})",
+                *continues + 1
+            )));
+            return None;
+        }
+        *continues += 1;
+        self.emit(AgentEvent::Notice(format!(
+            "a Stop hook asks the model to continue: {reason}"
+        )));
+        Some(reason)
     }
 
     fn round_done(&mut self) {

@@ -131,6 +131,8 @@ impl Tool for SubAgent {
                 "the sub-agent stopped after {rounds} rounds without finishing; \
                  split the task into smaller pieces"
             ))),
+            // Prompt hooks belong to the parent's turns; kept for completeness.
+            Ok(TurnOutcome::Blocked { reason }) => Err(ToolError::failed(reason)),
             Err(e) => Err(ToolError::failed(format!("the sub-agent failed: {e}"))),
         }
     }

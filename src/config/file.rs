@@ -29,6 +29,8 @@ pub struct FileSettings {
     pub shell_env: Option<ShellEnv>,
     /// `[sandbox]`: judged in `config::sandbox` (a project's counts only when trusted).
     pub sandbox: Option<super::sandbox::SandboxSection>,
+    /// `[hooks]`: judged in `config::hooks` (a project's count only when trusted).
+    pub hooks: Option<super::hooks::HooksSection>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.

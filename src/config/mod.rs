@@ -9,6 +9,7 @@
 
 pub mod dotenv;
 pub mod file;
+pub mod hooks;
 pub mod route;
 pub mod sandbox;
 
