@@ -6,14 +6,12 @@
 //! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
 //! a call that the terminal and the error messages use.
 
+mod decision;
 pub mod order;
 mod plan;
 mod texts;
 
-use texts::{
-    ESCALATION_HEADLESS, ESCALATION_OFF, escalation, escalation_reason, headless_reason, hook_ask,
-    parse_arguments, subject, tool_error,
-};
+use texts::{ESCALATION_OFF, escalation, headless_reason, parse_arguments, subject, tool_error};
 pub use texts::{expected_arguments, summarize_args};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -205,36 +203,8 @@ impl Dispatcher {
             return Ok(self.deny(call, ctx, ESCALATION_OFF));
         }
         let escalate = escalation.is_some() && self.sandbox.allows_escalation();
-        let decision = match &hook {
-            // A hook's yes is `--yes` for one call: the hard floor, deny and ask rules and plan
-            // mode still hold.
-            PreVerdict::Allow if self.mode() != Mode::Plan => {
-                self.permissions
-                    .decide_in(Mode::BypassPermissions, name, &action)
-            }
-            _ => self.permissions.decide(name, &action),
-        };
-        let hook_asks = match &hook {
-            PreVerdict::Ask(why) => Some(why.as_str()),
-            _ => None,
-        };
-        let forced = match (escalate, hook_asks) {
-            (true, _) => Some(ESCALATION_HEADLESS.to_string()),
-            (false, Some(why)) => Some(hook_ask(why)),
-            (false, None) => None,
-        };
-        let decision = match decision {
-            // Leaving the sandbox is always a person's choice: no rule, mode or --yes allows it.
-            Decision::Allow | Decision::Ask { .. } if escalate => Decision::Ask {
-                reason: escalation_reason(escalation.as_deref().unwrap_or_default()),
-                suggested: Vec::new(),
-            },
-            Decision::Allow if hook_asks.is_some() => Decision::Ask {
-                reason: format!("a PreToolUse hook asks: {}", hook_asks.unwrap_or_default()),
-                suggested: Vec::new(),
-            },
-            other => other,
-        };
+        let escalation = escalation.filter(|_| escalate);
+        let (decision, forced) = self.decision(name, &action, &hook, escalation.as_deref());
         match decision {
             Decision::Allow => {}
             Decision::Deny { reason } => return Ok(self.deny(call, ctx, &reason)),

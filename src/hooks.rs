@@ -18,6 +18,7 @@
 //! project's own need trust, is `config::hooks`; spawning one command is `run`.
 
 pub mod run;
+mod said;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -31,11 +32,10 @@ use serde_json::{Value, json};
 use crate::event::AgentEvent;
 use crate::message::ToolCall;
 use crate::tools::{ToolContext, ToolOutput};
+use said::{Said, add_context, first_line, read_stdout, reason, short};
 
 /// How many times in a row `Stop` hooks may send the model back before the turn ends anyway.
 pub const MAX_STOP_CONTINUES: usize = 3;
-/// Most characters of a hook's output that go into the context.
-const MAX_CONTEXT: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookEvent {
@@ -113,16 +113,6 @@ pub struct HookDef {
     pub timeout: Duration,
     /// The file it came from, for warnings.
     pub origin: String,
-}
-
-/// What one hook run said.
-#[derive(Debug, PartialEq)]
-enum Said {
-    Nothing,
-    Context(String),
-    Block(String),
-    Allow,
-    Ask(String),
 }
 
 /// What the `PreToolUse` hooks decided about a call.
@@ -250,9 +240,28 @@ impl Hooks {
         Ok(message)
     }
 
-    /// `Some(reason)` when a `Stop` hook sends the model back to work. `active` is true when
-    /// the model is already continuing because of one (Claude Code's `stop_hook_active`).
-    pub async fn stop(&self, active: bool, ctx: &ToolContext) -> Option<String> {
+    /// `Some(reason)` when a `Stop` hook sends the model back to work; `continues` counts how
+    /// often it did this turn, at most [`MAX_STOP_CONTINUES`] times (then the turn ends, with a
+    /// notice).
+    pub async fn stop(&self, continues: &mut usize, ctx: &ToolContext) -> Option<String> {
+        let reason = self.stop_once(*continues > 0, ctx).await?;
+        let say = |text: String| (ctx.events)(AgentEvent::Notice(text));
+        if *continues >= MAX_STOP_CONTINUES {
+            say(format!(
+                "a Stop hook asked the model to continue {} times in a row; the turn ends here \
+                 ({reason})",
+                *continues + 1
+            ));
+            return None;
+        }
+        *continues += 1;
+        say(format!("a Stop hook asks the model to continue: {reason}"));
+        Some(reason)
+    }
+
+    /// One pass of the `Stop` hooks. `active` is true when the model is already continuing
+    /// because of one (Claude Code's `stop_hook_active`).
+    async fn stop_once(&self, active: bool, ctx: &ToolContext) -> Option<String> {
         for def in self.matching(HookEvent::Stop, None) {
             if let Said::Block(reason) = self
                 .fire(def, json!({ "stop_hook_active": active }), ctx)
@@ -320,75 +329,6 @@ fn tool_input(call: &ToolCall, args: &Value) -> Value {
         "tool_input": args,
         "tool_use_id": call.id,
     })
-}
-
-/// Exit 0's stdout: a JSON decision, or plain text for the context.
-fn read_stdout(stdout: &str) -> Result<Said, String> {
-    let text = stdout.trim();
-    let Some(Value::Object(v)) = text
-        .starts_with('{')
-        .then(|| serde_json::from_str::<Value>(text).ok())
-        .flatten()
-    else {
-        return Ok(if text.is_empty() {
-            Said::Nothing
-        } else {
-            Said::Context(text.to_string())
-        });
-    };
-    // Claude Code's newer shape nests the decision in `hookSpecificOutput`.
-    let specific = v.get("hookSpecificOutput");
-    let field = |top: &str, nested: &str| {
-        v.get(top)
-            .or_else(|| specific.and_then(|s| s.get(nested)))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    };
-    let why = field("reason", "permissionDecisionReason").unwrap_or_default();
-    match field("decision", "permissionDecision").as_deref() {
-        Some("block" | "deny") => Ok(Said::Block(reason(&why))),
-        Some("allow" | "approve") => Ok(Said::Allow),
-        Some("ask") => Ok(Said::Ask(reason(&why))),
-        Some(other) => Err(format!(
-            "printed an unknown decision {other:?} (expected block, allow or ask)"
-        )),
-        None => Ok(
-            field("additionalContext", "additionalContext").map_or(Said::Nothing, Said::Context)
-        ),
-    }
-}
-
-fn add_context(message: &mut String, event: HookEvent, said: Said) {
-    if let Said::Context(text) = said {
-        let text: String = text.chars().take(MAX_CONTEXT).collect();
-        message.push_str(&format!("\n\n[{event} hook]\n{text}"));
-    }
-}
-
-fn reason(text: &str) -> String {
-    let text = text.trim();
-    if text.is_empty() {
-        "no reason given".to_string()
-    } else {
-        text.chars().take(MAX_CONTEXT).collect()
-    }
-}
-
-fn first_line(stderr: &str) -> String {
-    stderr
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .map(|l| format!(": {}", short(l.trim())))
-        .unwrap_or_default()
-}
-
-/// A command or line cut for a one-line warning.
-fn short(text: &str) -> String {
-    if text.chars().count() > 60 {
-        format!("{}…", text.chars().take(59).collect::<String>())
-    } else {
-        text.to_string()
-    }
 }
 
 #[cfg(test)]

@@ -23,7 +23,6 @@ use crate::context::ContextManager;
 use crate::dispatch::order::{self, Footprint};
 use crate::dispatch::{Dispatcher, Stopped};
 use crate::event::AgentEvent;
-use crate::hooks::MAX_STOP_CONTINUES;
 use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
@@ -212,27 +211,12 @@ impl Agent {
         })
     }
 
-    /// `Some(reason)` when a `Stop` hook sends the model back to work: the parent's turns only,
-    /// at most [`MAX_STOP_CONTINUES`] times per turn.
+    /// `Some(reason)` when a `Stop` hook sends the model back to work (the parent's turns only).
     async fn stop_hook(&self, continues: &mut usize) -> Option<String> {
         if self.ctx.subagent {
             return None;
         }
-        let hooks = self.dispatcher.hooks();
-        let reason = hooks.stop(*continues > 0, &self.ctx).await?;
-        if *continues >= MAX_STOP_CONTINUES {
-            self.emit(AgentEvent::Notice(format!(
-                "a Stop hook asked the model to continue {} times in a row; the turn ends here \
-                 ({reason})",
-                *continues + 1
-            )));
-            return None;
-        }
-        *continues += 1;
-        self.emit(AgentEvent::Notice(format!(
-            "a Stop hook asks the model to continue: {reason}"
-        )));
-        Some(reason)
+        self.dispatcher.hooks().stop(continues, &self.ctx).await
     }
 
     fn round_done(&mut self) {

@@ -151,7 +151,7 @@ async fn a_timed_out_hook_is_killed_with_its_background_children() {
     let cmd = format!("sleep 30 & echo $! > {}; sleep 30", pid.display());
     let h = hooks(HookEvent::Stop, "", &cmd, Duration::from_millis(500));
     let started = std::time::Instant::now();
-    assert_eq!(h.stop(false, &ctx).await, None);
+    assert_eq!(h.stop(&mut 0, &ctx).await, None);
     assert!(started.elapsed() < Duration::from_secs(10));
     let child: i32 = std::fs::read_to_string(&pid)
         .unwrap()
