@@ -32,3 +32,7 @@ mod sandboxed_runs;
 mod sandbox;
 // Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
 mod checkpoint;
+// Hooks through the binary: exit codes, JSON decisions, matchers, timeouts, trust, Stop.
+mod hooks;
+// The todo list: sent last every round, through compaction, sub-agents, resume, stream-json.
+mod todos;
