@@ -288,7 +288,7 @@ impl Agent {
         let request = ChatRequest {
             system,
             messages: &self.messages,
-            tail: todos.as_ref(),
+            tail: todos.as_deref(),
             tools: &self.schemas,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;

@@ -23,9 +23,9 @@ use crate::message::{Message, ToolCall};
 pub struct ChatRequest<'a> {
     pub system: &'a str,
     pub messages: &'a [Message],
-    /// Sent after `messages` and never part of the history: the session's todo list, re-sent
-    /// every round at the end so the system prompt and the history stay byte-stable.
-    pub tail: Option<&'a Message>,
+    /// A user message sent after the history and not kept in it: the session's todo list,
+    /// re-sent every round at the end so the system prompt and the history stay byte-stable.
+    pub tail: Option<&'a str>,
     /// Tool schemas in the OpenAI `{"type":"function","function":{…}}` shape; empty for none.
     pub tools: &'a [Value],
 }

@@ -106,9 +106,10 @@ impl OpenAiClient {
         let system = Message::System {
             content: request.system.to_string(),
         };
+        let tail = request.tail.map(Message::user);
         let messages: Vec<&Message> = std::iter::once(&system)
             .chain(request.messages)
-            .chain(request.tail)
+            .chain(&tail)
             .collect();
         let mut body = json!({
             "model": self.settings.model,

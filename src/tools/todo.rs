@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 
 use super::{Tool, ToolContext, ToolError};
 use crate::event::AgentEvent;
-use crate::message::Message;
 use crate::policy::Action;
 
 pub const NAME: &str = "todo_write";
@@ -72,17 +71,17 @@ impl TodoList {
         changed
     }
 
-    /// The message sent after the history every round while the list is not empty; never
-    /// stored in the history (a `user` message: the role every provider accepts last).
-    pub fn reminder(&self) -> Option<Message> {
+    /// The text sent after the history every round while the list is not empty, as a `user`
+    /// message (the role every provider accepts last); never stored in the history.
+    pub fn reminder(&self) -> Option<String> {
         let items = self.get();
         if items.is_empty() {
             return None;
         }
-        Some(Message::user(format!(
+        Some(format!(
             "[Current todo list, kept by todo_write; update it as you work]\n{}",
             lines(&items)
-        )))
+        ))
     }
 }
 
@@ -237,10 +236,7 @@ mod tests {
         let events = events.lock().unwrap();
         assert_eq!(events.len(), 2, "an unchanged list is not announced again");
         let reminder = ctx.todos.reminder().unwrap();
-        assert!(
-            reminder.text().ends_with("\n[x] fix the bug"),
-            "{reminder:?}"
-        );
+        assert!(reminder.ends_with("\n[x] fix the bug"), "{reminder:?}");
     }
 
     #[test]

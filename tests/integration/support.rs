@@ -357,12 +357,8 @@ impl Llm for ScriptedLlm {
 
 /// The messages a request sends after the system prompt: the history, then its tail.
 fn sent(request: &ChatRequest<'_>) -> Vec<Message> {
-    request
-        .messages
-        .iter()
-        .chain(request.tail)
-        .cloned()
-        .collect()
+    let tail = request.tail.map(Message::user);
+    request.messages.iter().cloned().chain(tail).collect()
 }
 
 pub fn text_reply(text: &str) -> Reply {
