@@ -188,14 +188,8 @@ impl SessionRun {
 
     /// Saves now (after a cancelled turn, and after slash commands that change history).
     pub fn autosave(&self) {
-        let todos = &self.ctx.todos;
-        save(
-            &self.store,
-            &self.meta,
-            self.agent.messages(),
-            todos,
-            self.color,
-        );
+        let (messages, todos) = (self.agent.messages(), &self.ctx.todos);
+        save(&self.store, &self.meta, messages, todos, self.color);
     }
 
     /// Carries out a slash command (`/quit` is the REPL's own business).

@@ -172,8 +172,21 @@ fn file_error(path: &Path, message: String) -> ConfigError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One file's settings from TOML text, as the project's file or the user's.
+    pub(crate) fn layer(text: &str, project: bool) -> FileSettings {
+        let mut s: FileSettings = toml::from_str(text).unwrap();
+        s.project_file = project;
+        s.origin = if project {
+            ".corecoder.toml"
+        } else {
+            "config.toml"
+        }
+        .to_string();
+        s
+    }
 
     #[test]
     fn project_file_wins_over_user_file() {

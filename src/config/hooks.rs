@@ -180,19 +180,7 @@ fn file_error(path: &Path, message: String) -> ConfigError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FileSettings;
-
-    fn layer(text: &str, project: bool) -> FileSettings {
-        let mut s: FileSettings = toml::from_str(text).unwrap();
-        s.project_file = project;
-        s.origin = if project {
-            ".corecoder.toml"
-        } else {
-            "config.toml"
-        }
-        .to_string();
-        s
-    }
+    use crate::config::file::tests::layer;
 
     #[test]
     fn toml_hooks_are_read_and_a_project_needs_trust() {

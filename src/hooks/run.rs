@@ -15,6 +15,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::task::JoinSet;
 
+use crate::tools::bash::{GroupKiller, shell};
+
 /// Bytes kept of each of a hook's stdout and stderr.
 pub const MAX_OUTPUT: usize = 64 * 1024;
 /// How long the pipes may stay open after the hook exited (a background child holds them).
@@ -41,29 +43,6 @@ pub struct Spawn<'a> {
     pub timeout: Duration,
 }
 
-/// Kills the process group when dropped: timeouts, exits and dropped futures alike.
-struct GroupKiller(Option<i32>);
-
-impl Drop for GroupKiller {
-    fn drop(&mut self) {
-        if let Some(pgid) = self.0.take() {
-            // SAFETY: kill(2) with a negative pid signals the group the hook leads; it has no
-            // memory-safety preconditions.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
-        }
-    }
-}
-
-fn shell() -> &'static str {
-    if Path::new("/bin/bash").exists() || Path::new("/usr/bin/bash").exists() {
-        "bash"
-    } else {
-        "sh"
-    }
-}
-
 pub async fn run(command: &str, spawn: Spawn<'_>) -> std::io::Result<Finished> {
     let mut cmd = Command::new(shell());
     for name in spawn.hidden {
@@ -82,6 +61,7 @@ pub async fn run(command: &str, spawn: Spawn<'_>) -> std::io::Result<Finished> {
         .process_group(0)
         .kill_on_drop(true)
         .spawn()?;
+    // Killed on timeout, on exit and when the caller's future is dropped alike.
     let killer = GroupKiller(child.id().map(|p| p as i32));
     let stdin = child.stdin.take();
     let input = spawn.stdin;

@@ -9,6 +9,10 @@
 
 pub mod approval;
 pub mod json;
+mod todos;
+
+use todos::todo_lines;
+pub use todos::todos;
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +21,6 @@ use std::time::{Duration, Instant};
 use crate::event::{AgentEvent, EventSink};
 use crate::llm::usage::UsageTotals;
 use crate::markdown::{MarkdownStream, render_diff};
-use crate::tools::todo::{TodoItem, TodoStatus};
 
 const DIM: &str = "\x1b[2m";
 const RED: &str = "\x1b[31m";
@@ -288,28 +291,6 @@ impl Renderer {
             | AgentEvent::Usage(_) => {}
         }
     }
-}
-
-/// The task list under a heading, completed items dimmed; "(empty)" for a cleared list.
-fn todo_lines(items: &[TodoItem], indent: &str, color: bool) -> String {
-    let mut out = format!("{indent}Todos:");
-    if items.is_empty() {
-        out.push_str(" (empty)");
-    }
-    for item in items {
-        let line = format!("{indent}  {item}");
-        match (color, item.status) {
-            (true, TodoStatus::Completed) => out.push_str(&format!("\n{DIM}{line}{RESET}")),
-            (true, TodoStatus::InProgress) => out.push_str(&format!("\n{BOLD}{line}{RESET}")),
-            _ => out.push_str(&format!("\n{line}")),
-        }
-    }
-    out
-}
-
-/// `/todos`: the session's task list on stdout.
-pub fn todos(items: &[TodoItem]) {
-    plain(&format!("{}\n", todo_lines(items, "", false)));
 }
 
 /// The first three lines of a tool's output and how many more there are.
