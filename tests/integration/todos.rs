@@ -151,3 +151,45 @@ async fn stream_json_reports_the_list_and_resume_restores_it() {
     );
     assert_eq!(resumed[resumed.len() - 2], Message::user("and now?"));
 }
+
+#[tokio::test]
+async fn the_repl_shows_the_list_and_reset_clears_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let list = json!({"todos": [
+        {"content": "write the parser", "status": "completed"},
+        {"content": "test the parser", "status": "pending"}
+    ]});
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[("c1", "todo_write", list)])),
+        Script::Sse(sse_text("Planned.")),
+        Script::Sse(sse_text("Fresh start.")),
+    ])
+    .await;
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let Some(t) = crate::repl::Tmux::start(dir.path(), &env, "") else {
+        return;
+    };
+    t.line_at(1, "plan the work").await;
+    t.wait_for("Planned.").await;
+    // Once when the tool changed it, once for /todos.
+    t.line_at(2, "/todos").await;
+    let screen = t.wait_for_n("[ ] test the parser", 2).await;
+    assert_eq!(
+        screen.matches("[x] write the parser").count(),
+        2,
+        "{screen}"
+    );
+    t.line_at(3, "/reset").await;
+    t.line_at(4, "/todos").await;
+    t.wait_for("Todos: (empty)").await;
+    t.line_at(5, "again").await;
+    t.wait_for("Fresh start.").await;
+    let requests = server.requests();
+    let last = requests[2].messages();
+    // A new session: the system prompt and the prompt, no list after them.
+    let texts: Vec<&str> = last.iter().skip(1).map(Message::text).collect();
+    assert_eq!(texts, ["again"]);
+    t.wait_for_n("You > ", 6).await;
+    t.keys(&["C-d"]);
+    t.wait_for("EXITED=0").await;
+}
