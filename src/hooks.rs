@@ -159,6 +159,28 @@ impl Hooks {
             .unwrap_or_else(PoisonError::into_inner) = id.to_string();
     }
 
+    /// What `/status` says: how many hooks of each event are in force.
+    pub fn summary(&self) -> String {
+        let events = [
+            HookEvent::PreToolUse,
+            HookEvent::PostToolUse,
+            HookEvent::UserPromptSubmit,
+            HookEvent::Stop,
+            HookEvent::SessionStart,
+        ];
+        let counts: Vec<String> = events
+            .iter()
+            .map(|e| (e, self.defs.iter().filter(|d| d.event == *e).count()))
+            .filter(|(_, n)| *n > 0)
+            .map(|(e, n)| format!("{e} {n}"))
+            .collect();
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        }
+    }
+
     /// Whether a call of `tool` has `PostToolUse` hooks (the dispatcher keeps its arguments).
     pub fn has_post(&self, tool: &str) -> bool {
         !self.matching(HookEvent::PostToolUse, Some(tool)).is_empty()

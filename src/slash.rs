@@ -123,19 +123,20 @@ pub const COMMANDS: &[Spec] = &[
     },
 ];
 
-/// What `/status` shows: the model and endpoint, the session, the permission mode and the
-/// shell sandbox ("unsandboxed" under `danger-full-access`).
+/// What `/status` shows: the model and endpoint, the session, the permission mode, the
+/// shell sandbox and the hooks in force ("unsandboxed" under `danger-full-access`).
 pub fn status(
     config: &crate::config::Config,
     session: &str,
     dispatcher: &crate::dispatch::Dispatcher,
 ) -> String {
     format!(
-        "Model: {} at {}\nSession: {session}\nPermission mode: {}\nSandbox: {}\n",
+        "Model: {} at {}\nSession: {session}\nPermission mode: {}\nSandbox: {}\nHooks: {}\n",
         config.model,
         crate::redact::redact_urls(&config.base_url),
         dispatcher.mode(),
-        dispatcher.sandbox().describe()
+        dispatcher.sandbox().describe(),
+        dispatcher.hooks().summary()
     )
 }
 

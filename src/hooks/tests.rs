@@ -195,4 +195,6 @@ async fn prompt_hooks_add_context_once_per_session_start_and_can_block() {
     );
     let second = h.prompt("again", false, &ctx).await.unwrap();
     assert_eq!(second, "again\n\n[UserPromptSubmit hook]\nok");
+    assert_eq!(h.summary(), "UserPromptSubmit 1, SessionStart 1");
+    assert_eq!(Hooks::default().summary(), "none");
 }
