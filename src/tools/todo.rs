@@ -71,8 +71,8 @@ impl TodoList {
         changed
     }
 
-    /// The text sent after the history every round while the list is not empty, as a `user`
-    /// message (the role every provider accepts last); never stored in the history.
+    /// The text sent after the history every round while the list is not empty (the request's
+    /// `tail`); never stored in the history.
     pub fn reminder(&self) -> Option<String> {
         let items = self.get();
         if items.is_empty() {

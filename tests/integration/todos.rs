@@ -144,12 +144,22 @@ async fn stream_json_reports_the_list_and_resume_restores_it() {
     let r = corecoder(dir.path(), &env, &["-c", "-p", "and now?"]).await;
     assert_eq!(r.code, Some(0), "{}", r.stderr);
     let requests = server.requests();
+    // After a tool call, the list rides on its result (Mistral refuses user after tool).
+    let after_call = requests[1].messages();
+    let last = after_call.last().expect("message");
+    assert_eq!(last.role(), "tool");
+    assert!(
+        last.text()
+            .ends_with(&format!("\n\n{HEADER}\n[~] write tests")),
+        "{last:?}"
+    );
     let resumed = requests[2].messages();
+    // On the wire the list joins the prompt: no user message follows another.
     assert_eq!(
         resumed.last().map(Message::text),
-        Some(format!("{HEADER}\n[~] write tests").as_str())
+        Some(format!("and now?\n\n{HEADER}\n[~] write tests").as_str())
     );
-    assert_eq!(resumed[resumed.len() - 2], Message::user("and now?"));
+    assert_eq!(resumed[resumed.len() - 2].role(), "assistant");
 }
 
 #[tokio::test]
