@@ -34,7 +34,7 @@ use crate::message::ToolCall;
 use crate::tools::{ToolContext, ToolOutput};
 use said::{Said, add_context, first_line, read_stdout, reason, short};
 
-/// How many times in a row `Stop` hooks may send the model back before the turn ends anyway.
+/// How many times per turn `Stop` hooks may send the model back before the turn ends anyway.
 pub const MAX_STOP_CONTINUES: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,15 +49,17 @@ pub enum HookEvent {
 impl HookEvent {
     pub const NAMES: &'static str = "PreToolUse, PostToolUse, UserPromptSubmit, Stop, SessionStart";
 
+    pub const ALL: [HookEvent; 5] = [
+        HookEvent::PreToolUse,
+        HookEvent::PostToolUse,
+        HookEvent::UserPromptSubmit,
+        HookEvent::Stop,
+        HookEvent::SessionStart,
+    ];
+
+    /// The event a config file names (Claude Code's spelling, case-sensitive).
     pub fn parse(name: &str) -> Option<HookEvent> {
-        Some(match name {
-            "PreToolUse" => HookEvent::PreToolUse,
-            "PostToolUse" => HookEvent::PostToolUse,
-            "UserPromptSubmit" => HookEvent::UserPromptSubmit,
-            "Stop" => HookEvent::Stop,
-            "SessionStart" => HookEvent::SessionStart,
-            _ => return None,
-        })
+        HookEvent::ALL.into_iter().find(|e| e.to_string() == name)
     }
 }
 
@@ -161,14 +163,7 @@ impl Hooks {
 
     /// What `/status` says: how many hooks of each event are in force.
     pub fn summary(&self) -> String {
-        let events = [
-            HookEvent::PreToolUse,
-            HookEvent::PostToolUse,
-            HookEvent::UserPromptSubmit,
-            HookEvent::Stop,
-            HookEvent::SessionStart,
-        ];
-        let counts: Vec<String> = events
+        let counts: Vec<String> = HookEvent::ALL
             .iter()
             .map(|e| (e, self.defs.iter().filter(|d| d.event == *e).count()))
             .filter(|(_, n)| *n > 0)
