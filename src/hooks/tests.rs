@@ -198,3 +198,25 @@ async fn prompt_hooks_add_context_once_per_session_start_and_can_block() {
     assert_eq!(h.summary(), "UserPromptSubmit 1, SessionStart 1");
     assert_eq!(Hooks::default().summary(), "none");
 }
+
+#[tokio::test]
+async fn a_background_child_holding_the_pipes_does_not_hold_the_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ctx, events) = ctx(dir.path());
+    // The sleeper inherits stdout and stderr; the hook itself exits at once.
+    let h = hooks(
+        HookEvent::UserPromptSubmit,
+        "",
+        "sleep 30 & echo context",
+        SEC,
+    );
+    let started = std::time::Instant::now();
+    let message = h.prompt("hi", false, &ctx).await.unwrap();
+    assert_eq!(message, "hi\n\n[UserPromptSubmit hook]\ncontext");
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "waited for the sleeper: {:?}",
+        started.elapsed()
+    );
+    assert!(events.lock().unwrap().is_empty(), "not a timeout");
+}
