@@ -84,11 +84,37 @@ pub enum Command {
     /// Apply the shell sandbox in a child and report what this machine enforces: Landlock
     /// ABI, tier, network, writable roots, and a probe of each guarantee (exit 1 if one fails)
     SandboxCheck,
+    /// Undo the last turn(s) of this directory's newest session (a `-p` run's too): shows what
+    /// will change, asks, restores the files and cuts the saved conversation
+    Undo(UndoArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+/// `corecoder undo`'s options.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct UndoArgs {
+    /// List the turns that can be undone instead
+    #[arg(long)]
+    pub list: bool,
+    /// The session to undo in (default: this directory's newest)
+    #[arg(long, value_name = "ID")]
+    pub session: Option<String>,
+    /// How many turns to go back
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = positive)]
+    pub turns: usize,
+    /// Do it without asking (needed when nobody can be asked: no terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Also overwrite files changed after the turn ended (conflicts)
+    #[arg(long)]
+    pub force: bool,
+    /// Bring the checkpoint store within its budget and show its size
+    #[arg(long)]
+    pub gc: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

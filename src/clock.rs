@@ -26,6 +26,11 @@ impl LocalTime {
         local(secs).unwrap_or_else(|| LocalTime::utc(secs))
     }
 
+    /// `secs` since the epoch in the local time zone (UTC where the C library cannot say).
+    pub(crate) fn at(secs: i64) -> Self {
+        local(secs).unwrap_or_else(|| LocalTime::utc(secs))
+    }
+
     /// CoreCoder's `saved_at`: `%Y-%m-%d %H:%M:%S`.
     pub(crate) fn saved_at(&self) -> String {
         format!(

@@ -2,11 +2,13 @@
 //!
 //! Every call, the parent's and every sub-agent's, goes through [`Dispatcher::run`]: resolve the
 //! tool and its arguments → the `PreToolUse` hooks → the policy's decision → a person's approval
-//! when the decision asks → run → the `PostToolUse` hooks → the output with secrets redacted. The agent never sees a decision
-//! (it gets a tool output, or a stop) and tools never see the policy. Also the one-line views of
-//! a call that the terminal and the error messages use.
+//! when the decision asks → the turn's checkpoint (before its first call that may change files)
+//! → run → the `PostToolUse` hooks → the output with secrets redacted. The agent never sees a
+//! decision (it gets a tool output, or a stop) and tools never see the policy. Also the one-line
+//! views of a call that the terminal and the error messages use.
 
 mod decision;
+mod footprint;
 pub mod order;
 mod plan;
 mod texts;
@@ -27,7 +29,7 @@ use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
 use crate::sandbox::{Confinement, SandboxMode, SessionSandbox};
 use crate::tools::{Tool, ToolContext, ToolOutput};
-use order::Footprint;
+use crate::undo::Undo;
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +63,8 @@ pub struct Dispatcher {
     sandbox: Arc<SessionSandbox>,
     /// The person's hooks; `PreToolUse`/`PostToolUse` run here, the turn's events in `agent`.
     hooks: Arc<Hooks>,
+    /// The session's checkpoints: taken before the first call of a turn that may change files.
+    undo: Arc<Undo>,
 }
 
 /// Secrets shorter than this are not redacted: replacing every `k` of a test key would
@@ -96,7 +100,14 @@ impl Dispatcher {
                 .collect(),
             sandbox: Arc::new(SessionSandbox::off()),
             hooks: Arc::default(),
+            undo: Arc::new(Undo::off("undo is not set up for this run")),
         }
+    }
+
+    /// The session's checkpoints (without them, nothing is recorded: tests and embedders).
+    pub fn with_undo(mut self, undo: Arc<Undo>) -> Self {
+        self.undo = undo;
+        self
     }
 
     /// The session's sandbox for shell commands (without it, commands run unsandboxed: what
@@ -128,9 +139,18 @@ impl Dispatcher {
         self.permissions.mode()
     }
 
-    /// A new turn of the person's: a stop answered in the last one no longer holds.
-    pub fn begin_turn(&self) {
+    /// A new turn of the person's: a stop answered in the last one no longer holds, and the
+    /// turn's checkpoint will carry `prompt` and the history's length before it.
+    pub fn begin_turn(&self, prompt: &str, history_len: usize) {
         self.stopped.store(false, Ordering::SeqCst);
+        self.undo.begin_turn(prompt, history_len);
+    }
+
+    /// After a round of the parent's tool calls: what they changed is snapshotted.
+    pub async fn round_done(&self, ctx: &ToolContext) {
+        for notice in self.undo.round_done().await {
+            (ctx.events)(AgentEvent::Notice(notice));
+        }
     }
 
     /// Every denial so far, oldest first (for `--output-format json`).
@@ -225,6 +245,15 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
+        // The checkpoint step: the state before the turn's first change is recorded first.
+        if matches!(
+            action,
+            Action::Edit { .. } | Action::Exec { .. } | Action::Call { .. }
+        ) {
+            for notice in self.undo.before_change().await {
+                (ctx.events)(AgentEvent::Notice(notice));
+            }
+        }
         let mut ctx = ctx.clone();
         ctx.sandbox = if escalate {
             Confinement::None
@@ -243,48 +272,6 @@ impl Dispatcher {
             self.hooks.post_tool_use(call, &args, &mut out, &ctx).await;
         }
         Ok(out)
-    }
-
-    /// What a call would touch, for ordering the calls of one reply (see `order`). Computed
-    /// before any call runs; a call whose arguments do not parse touches nothing.
-    pub fn footprint(
-        &self,
-        tool: Option<&Arc<dyn Tool>>,
-        call: &ToolCall,
-        ctx: &ToolContext,
-    ) -> Footprint {
-        let Some(tool) = tool else {
-            return Footprint::Nothing;
-        };
-        if tool.name() == crate::tools::exit_plan_mode::NAME {
-            return Footprint::Nothing;
-        }
-        let Ok(args) = parse_arguments(&call.function.name, &call.function.arguments) else {
-            return Footprint::Nothing;
-        };
-        match tool.action(&args, ctx).map(|a| self.resolved(a)) {
-            Ok(Action::Read { paths }) => Footprint::Reads(paths),
-            Ok(Action::Edit { paths }) => Footprint::Writes(paths),
-            // A shell command, a sub-agent (its calls are its own) or an MCP tool.
-            Ok(Action::Exec { .. } | Action::Call { .. } | Action::Internal) => Footprint::Anything,
-            Err(_) => Footprint::Nothing,
-        }
-    }
-
-    /// The action with its paths resolved through symlinks and `..`, as the policy needs them.
-    fn resolved(&self, action: Action) -> Action {
-        // Tools give absolute paths (`ToolContext::resolve` expanded `~` and the directory).
-        let ws = self.permissions.workspace();
-        let resolve = |paths: Vec<std::path::PathBuf>| paths.iter().map(|p| ws.real(p)).collect();
-        match action {
-            Action::Read { paths } => Action::Read {
-                paths: resolve(paths),
-            },
-            Action::Edit { paths } => Action::Edit {
-                paths: resolve(paths),
-            },
-            other => other,
-        }
     }
 
     /// Asks the person (or, headless, denies). `Ok(None)` means go ahead; `Ok(Some(out))` is

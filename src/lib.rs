@@ -77,6 +77,7 @@ pub mod session;
 pub mod session_run;
 pub mod slash;
 pub mod tools;
+pub mod undo;
 
 use std::sync::{Arc, Mutex};
 

@@ -24,6 +24,7 @@ use corecoder::sandbox::{Prepared, SessionSandbox};
 use corecoder::session::SessionStore;
 use corecoder::session_run::{Resume, SessionRun, Start};
 use corecoder::tools::bash::SpillDir;
+use corecoder::undo::{self, Undo};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::CheckCommand { command }) => return check_command(command),
         Some(Command::SandboxCheck) => return sandbox_check(&cli, color),
+        Some(Command::Undo(args)) => return undo_command(args, color),
         Some(Command::Completions { shell }) => {
             // The completion script is the program's output, written by clap itself.
             #[allow(clippy::disallowed_methods)]
@@ -126,6 +128,46 @@ fn sandbox_check(cli: &Cli, color: bool) -> ExitCode {
     }
 }
 
+/// `corecoder undo`: see `corecoder::undo::command`. Needs no API key.
+fn undo_command(args: &corecoder::cli::UndoArgs, color: bool) -> ExitCode {
+    let outcome = || -> Result<u8, String> {
+        let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+        let home = home_dir().ok_or("no home directory: the checkpoint store lives there")?;
+        let files = ConfigFiles::discover(&cwd, Some(&home)).map_err(|e| e.to_string())?;
+        let workspace = corecoder::permissions::project_root(&cwd);
+        let settings = config::checkpoints::resolve(
+            &files,
+            std::env::var("CORECODER_CHECKPOINTS").ok(),
+            files.trusts(&workspace),
+        )
+        .map_err(|e| e.to_string())?;
+        let sessions = SessionStore::new(home.join(".corecoder/sessions"));
+        let ask = |question: &str| {
+            render::prompt(question);
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).is_ok()
+                && matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        };
+        let terminal = std::io::stdin().is_terminal();
+        corecoder::undo::command::run(&corecoder::undo::command::UndoCommand {
+            args,
+            workspace: &workspace,
+            home: &home,
+            limits: settings.limits,
+            sessions: &sessions,
+            color,
+            ask: terminal.then_some(&ask as &dyn Fn(&str) -> bool),
+        })
+    };
+    match outcome() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            render::error(color, &e);
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
 /// `corecoder check-command CMD`: what the dangerous-command gate does with CMD.
 fn check_command(command: &str) -> ExitCode {
     match command_safety::check(command) {
@@ -176,10 +218,13 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         trusted,
     )?;
     let hook_settings = config::hooks::resolve(&files, home.as_deref(), trusted)?;
+    let checkpoints =
+        config::checkpoints::resolve(&files, process("CORECODER_CHECKPOINTS"), trusted)?;
     for line in notices
         .iter()
         .chain(&sandbox.notices)
         .chain(&hook_settings.notices)
+        .chain(&checkpoints.notices)
     {
         render::notice(color, line);
     }
@@ -218,9 +263,26 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         sandbox.policy(&root, home.as_deref(), &process),
         sandbox.allow_escalation,
     ));
-    let dispatcher =
-        Dispatcher::new(Arc::new(permissions), approver, secrets).with_sandbox(sandbox);
-    let dispatcher = Arc::new(dispatcher.with_hooks(hooks));
+    // Checkpoints for undo: pointed at the session once its id is known.
+    let undo = Arc::new(Undo::off(
+        "undo is off (CORECODER_CHECKPOINTS or [checkpoints])",
+    ));
+    let checkpoint_store = match (&home, checkpoints.enabled) {
+        (Some(home), true) => match undo::open_store(home, checkpoints.limits) {
+            Ok(store) => Some((store, root.clone())),
+            Err(e) => {
+                render::notice(color, &format!("undo is off: {e}"));
+                None
+            }
+        },
+        _ => None,
+    };
+    let dispatcher = Arc::new(
+        Dispatcher::new(Arc::new(permissions), approver, secrets)
+            .with_sandbox(sandbox)
+            .with_undo(undo.clone())
+            .with_hooks(hooks),
+    );
     // Long `bash` outputs are saved here; the directory goes when `run` returns (the session
     // holds the owner), and what a killed earlier run left is removed now.
     let spill = Arc::new(SpillDir::new(std::env::temp_dir()));
@@ -235,6 +297,8 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         color,
         dispatcher,
         spill,
+        undo,
+        checkpoints: checkpoint_store,
     };
     let mut session = runtime.block_on(async { SessionRun::start(start) })?;
     match mode {
@@ -299,6 +363,7 @@ fn one_shot(
             stop = stop_requested() => Err(stop),
         }
     });
+    runtime.block_on(session.end_turn());
     session.autosave();
     let usage = session.agent.usage();
     if format == OutputFormat::Text {

@@ -85,6 +85,22 @@ impl ConditionalEventHandler for CycleMode {
     }
 }
 
+/// Esc Esc at an empty prompt: ends the line edit with a flag set, so the loop can list the
+/// turns that can be undone (Claude Code's gesture). The editor reads a lone Esc as the start
+/// of a key sequence and delivers Esc Esc as one Esc key, so that key is the gesture; with
+/// text typed, Esc keeps its usual meaning.
+struct EscEsc(Arc<AtomicBool>);
+
+impl ConditionalEventHandler for EscEsc {
+    fn handle(&self, _: &Event, _: RepeatCount, _: bool, ctx: &EventContext) -> Option<Cmd> {
+        if !ctx.line().is_empty() {
+            return None;
+        }
+        self.0.store(true, Ordering::SeqCst);
+        Some(Cmd::AcceptLine)
+    }
+}
+
 /// `You > `, with the permission mode in front when it is not `default`.
 fn prompt(mode: Mode) -> String {
     match mode {
@@ -93,7 +109,10 @@ fn prompt(mode: Mode) -> String {
     }
 }
 
-fn editor(cycle: &Arc<AtomicBool>) -> Result<Editor<SlashHelper, FileHistory>, Error> {
+fn editor(
+    cycle: &Arc<AtomicBool>,
+    rewind: &Arc<AtomicBool>,
+) -> Result<Editor<SlashHelper, FileHistory>, Error> {
     let config = rustyline::Config::builder()
         .auto_add_history(false)
         .bracketed_paste(true)
@@ -114,6 +133,10 @@ fn editor(cycle: &Arc<AtomicBool>) -> Result<Editor<SlashHelper, FileHistory>, E
         KeyEvent(KeyCode::BackTab, Modifiers::NONE),
         EventHandler::Conditional(Box::new(CycleMode(cycle.clone()))),
     );
+    rl.bind_sequence(
+        KeyEvent(KeyCode::Esc, Modifiers::NONE),
+        EventHandler::Conditional(Box::new(EscEsc(rewind.clone()))),
+    );
     Ok(rl)
 }
 
@@ -124,12 +147,14 @@ pub fn run(
     history: Option<PathBuf>,
 ) -> Result<(), Error> {
     let cycle = Arc::new(AtomicBool::new(false));
-    let mut rl = editor(&cycle)?;
+    let rewind = Arc::new(AtomicBool::new(false));
+    let mut rl = editor(&cycle, &rewind)?;
     if let Some(path) = &history {
         let _ = rl.load_history(path);
     }
     let color = run.color;
     render::banner(color, &run.banner());
+    run.undo_notices();
     let mut last_interrupt: Option<Instant> = None;
     let mut typed = String::new();
     loop {
@@ -139,6 +164,12 @@ pub fn run(
             Ok(line) if cycle.swap(false, Ordering::SeqCst) => {
                 run.set_mode(mode.next());
                 typed = line;
+                continue;
+            }
+            Ok(_) if rewind.swap(false, Ordering::SeqCst) => {
+                if let Some(prompt) = choose_and_undo(run, &mut rl) {
+                    typed = prompt;
+                }
                 continue;
             }
             Ok(line) => line,
@@ -164,6 +195,11 @@ pub fn run(
         }
         match slash::parse(input) {
             Some(Ok(SlashCommand::Quit)) => return Ok(()),
+            Some(Ok(SlashCommand::Undo(turns))) => {
+                if let Some(prompt) = undo(run, &mut rl, turns) {
+                    typed = prompt;
+                }
+            }
             Some(Ok(cmd)) => runtime.block_on(run.command(cmd)),
             Some(Err(msg)) => render::notice(color, msg.as_str()),
             None => turn(runtime, run, input),
@@ -192,6 +228,78 @@ fn turn(runtime: &tokio::runtime::Runtime, run: &mut SessionRun, input: &str) {
         }
         Some(Err(e)) => render::error(color, &e.to_string()),
     }
+    runtime.block_on(run.end_turn());
     run.autosave();
     render::turn_usage(color, &before, &run.agent.usage(), run.agent.model());
+}
+
+/// Esc Esc: the list, then which turn to go back to.
+fn choose_and_undo(
+    run: &mut SessionRun,
+    rl: &mut Editor<SlashHelper, FileHistory>,
+) -> Option<String> {
+    let (list, count) = match run.checkpoints_text() {
+        Ok(found) => found,
+        Err(e) => {
+            render::error(run.color, &e);
+            return None;
+        }
+    };
+    render::plain(&list);
+    if count == 0 {
+        return None;
+    }
+    let answer = rl
+        .readline(&format!("Undo how many turns? [1-{count}, Enter cancels] "))
+        .ok()?;
+    match answer.trim().parse::<usize>() {
+        Ok(n) if (1..=count).contains(&n) => undo(run, rl, n),
+        _ => {
+            render::notice(run.color, "Nothing undone.");
+            None
+        }
+    }
+}
+
+/// `/undo N`: what will change, the question (and a second one when someone else changed a
+/// file since), then the restore. Returns the undone turn's prompt for the input line.
+fn undo(
+    run: &mut SessionRun,
+    rl: &mut Editor<SlashHelper, FileHistory>,
+    turns: usize,
+) -> Option<String> {
+    let color = run.color;
+    let preview = match run.undo_preview(turns) {
+        Ok(p) => p,
+        Err(e) => {
+            render::error(color, &e);
+            return None;
+        }
+    };
+    render::plain(&preview.to_string());
+    if !yes(rl, "Undo? (files and conversation) [y/N] ") {
+        render::notice(color, "Nothing undone.");
+        return None;
+    }
+    let conflicts = preview.plan.conflicts().count();
+    let force = conflicts > 0
+        && yes(
+            rl,
+            &format!(
+                "{conflicts} path(s) changed after the turn ended (CONFLICT above). \
+                 Overwrite them too? [y/N] "
+            ),
+        );
+    match run.undo_apply(&preview, force) {
+        Ok(prompt) => Some(prompt),
+        Err(e) => {
+            render::error(color, &e);
+            None
+        }
+    }
+}
+
+fn yes(rl: &mut Editor<SlashHelper, FileHistory>, question: &str) -> bool {
+    rl.readline(question)
+        .is_ok_and(|a| matches!(a.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
 }

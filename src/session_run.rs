@@ -7,10 +7,13 @@
 //! the run (see `session.rs`): a session another live corecoder holds is resumed as a copy,
 //! with a notice. Printing goes through `render`.
 
+mod rewind;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::agent::{Agent, RoundHook};
+use crate::checkpoint::Store;
 use crate::config::Config;
 use crate::dispatch::Dispatcher;
 use crate::error::Error;
@@ -24,6 +27,7 @@ use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
 use crate::tools::bash::SpillDir;
 use crate::tools::todo::TodoList;
+use crate::undo::Undo;
 
 /// Which conversation to start with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,6 +53,10 @@ pub struct Start {
     pub dispatcher: Arc<Dispatcher>,
     /// Where `bash` saves long outputs; the session's end removes it.
     pub spill: Arc<SpillDir>,
+    /// The checkpoints the dispatcher takes; pointed at this session's id once it is known.
+    pub undo: Arc<Undo>,
+    /// The checkpoint store and the workspace it covers (`None`: undo is off).
+    pub checkpoints: Option<(Store, PathBuf)>,
 }
 
 pub struct SessionRun {
@@ -59,6 +67,8 @@ pub struct SessionRun {
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     spill: Arc<SpillDir>,
+    undo: Arc<Undo>,
+    checkpoints: Option<(Store, PathBuf)>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -80,6 +90,8 @@ impl SessionRun {
             color,
             dispatcher,
             spill,
+            undo,
+            checkpoints,
         } = start;
         let id = match &resume {
             Resume::Fresh => None,
@@ -132,6 +144,9 @@ impl SessionRun {
                 ..saved
             };
         }
+        if let Some((checkpoint_store, workspace)) = &checkpoints {
+            undo.switch(checkpoint_store.clone(), claim.id(), workspace);
+        }
         let usage = Arc::default();
         let meta = Arc::new(Mutex::new(meta));
         let parts = Parts {
@@ -151,6 +166,8 @@ impl SessionRun {
             usage,
             dispatcher,
             spill,
+            undo,
+            checkpoints,
             store,
             meta,
             claim,
@@ -206,6 +223,9 @@ impl SessionRun {
                         ..Session::new(self.config.model.clone(), self.ctx.cwd().into())
                     };
                     *self.meta.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+                    if let Some((store, workspace)) = &self.checkpoints {
+                        self.undo.switch(store.clone(), claim.id(), workspace);
+                    }
                     self.claim = claim;
                     self.dispatcher.hooks().set_session(&self.session_id());
                     render::notice(color, "Conversation cleared; this is a new session.");
@@ -260,7 +280,12 @@ impl SessionRun {
                 &self.session_id(),
                 &self.dispatcher,
             )),
-            SlashCommand::Quit => {}
+            SlashCommand::Checkpoints => match self.checkpoints_text() {
+                Ok((list, _)) => render::plain(&list),
+                Err(e) => render::error(color, &e),
+            },
+            // Asked about first: the REPL's business, as leaving is.
+            SlashCommand::Undo(_) | SlashCommand::Quit => {}
         }
     }
 

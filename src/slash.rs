@@ -25,6 +25,10 @@ pub enum SlashCommand {
     Status,
     /// `/todos`: the session's task list (`todo_write`).
     Todos,
+    /// `/undo [N]`: files and conversation back to before the last N turns (default 1).
+    Undo(usize),
+    /// `/checkpoints`: the turns that can be undone.
+    Checkpoints,
     Quit,
 }
 
@@ -116,6 +120,18 @@ pub const COMMANDS: &[Spec] = &[
         help: "the task list the model keeps with todo_write",
     },
     Spec {
+        name: "/undo",
+        aliases: &["/rewind"],
+        args: "[N]",
+        help: "restore files and conversation to before the last N turns (shows, then asks)",
+    },
+    Spec {
+        name: "/checkpoints",
+        aliases: &[],
+        args: "",
+        help: "the turns that can be undone (also Esc Esc at an empty prompt)",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -174,6 +190,12 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/permissions" => SlashCommand::Permissions(arg),
         "/status" => SlashCommand::Status,
         "/todos" => SlashCommand::Todos,
+        "/undo" => match arg.as_deref().map(str::parse::<usize>) {
+            None => SlashCommand::Undo(1),
+            Some(Ok(n)) if n > 0 => SlashCommand::Undo(n),
+            Some(_) => return Some(Err("usage: /undo or /undo N (N turns back, N ≥ 1)".into())),
+        },
+        "/checkpoints" => SlashCommand::Checkpoints,
         _ => SlashCommand::Quit,
     }))
 }
@@ -194,6 +216,7 @@ pub fn help() -> String {
         "\nInput:\n  Enter             send\n  Alt-Enter, Esc-Enter, Ctrl-J   new line\n  \
          Shift-Tab         next permission mode (default → acceptEdits → plan)\n  \
          Ctrl-C            cancel the running turn, or clear the line\n  \
+         Esc Esc           the turns that can be undone (at an empty prompt)\n  \
          Ctrl-D            leave\n",
     );
     out
@@ -228,6 +251,10 @@ mod tests {
             Some(Ok(SlashCommand::Model(Some("gpt-4o".into()))))
         );
         assert_eq!(parse("/save"), Some(Ok(SlashCommand::Save(None))));
+        assert_eq!(parse("/undo"), Some(Ok(SlashCommand::Undo(1))));
+        assert_eq!(parse("/undo 3"), Some(Ok(SlashCommand::Undo(3))));
+        assert!(matches!(parse("/undo 0"), Some(Err(_))));
+        assert!(matches!(parse("/undo x"), Some(Err(_))));
     }
 
     #[test]

@@ -155,8 +155,8 @@ impl Agent {
     pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
         let mut message = input.to_string();
         if !self.ctx.subagent {
-            self.dispatcher.begin_turn();
-            // SessionStart and UserPromptSubmit hooks: context added, or the prompt refused.
+            // SessionStart and UserPromptSubmit hooks first: a refused prompt is no turn (and
+            // nothing for undo); undo keeps the prompt as typed.
             let hooks = self.dispatcher.hooks().clone();
             match hooks
                 .prompt(input, !self.messages.is_empty(), &self.ctx)
@@ -165,6 +165,7 @@ impl Agent {
                 Ok(with_context) => message = with_context,
                 Err(reason) => return Ok(TurnOutcome::Blocked { reason }),
             }
+            self.dispatcher.begin_turn(input, self.messages.len());
         }
         self.messages.push(Message::user(message));
         let mut stop_continues = 0;
@@ -203,6 +204,9 @@ impl Agent {
             });
             for (call, result) in reply.tool_calls.iter().zip(results) {
                 self.messages.push(Message::tool(call.id.clone(), result));
+            }
+            if !self.ctx.subagent {
+                self.dispatcher.round_done(&self.ctx).await;
             }
             self.round_done();
         }

@@ -114,6 +114,7 @@ pub struct SessionHistory {
 impl SessionHistory {
     pub(crate) fn open(
         store_root: &Path,
+        skip: &[PathBuf],
         limits: Limits,
         id: &str,
         workspace: &Path,
@@ -145,7 +146,7 @@ impl SessionHistory {
             id: id.to_string(),
             dir,
             workspace,
-            scanner: Scanner::new(&workspace_for_scan, &[store_root.to_path_buf()]),
+            scanner: Scanner::new(&workspace_for_scan, skip),
             chain,
             log_len: Some(parsed.valid_len),
             last_turn: parsed.turns.keys().next_back().copied().unwrap_or(0),
@@ -296,6 +297,21 @@ impl SessionHistory {
             self.append(&[frame])?;
         }
         Ok(report)
+    }
+
+    /// Closes the current turn as one that changed nothing (no call that could change a file
+    /// ran): the state after it is the state before it, without a walk, so what someone else
+    /// changed meanwhile is never counted as the turn's.
+    pub fn close_unchanged(&mut self) -> Result<(), CheckpointError> {
+        let _store = lock::shared(&self.store_lock)?;
+        if let Some((checkpoint, _)) = self.current.as_mut()
+            && checkpoint.after.is_none()
+        {
+            checkpoint.after = Some(checkpoint.before);
+            let frame = Frame::turn(checkpoint);
+            self.append(&[frame])?;
+        }
+        Ok(())
     }
 
     fn append(&mut self, frames: &[Frame]) -> Result<(), CheckpointError> {

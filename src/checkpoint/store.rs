@@ -15,6 +15,9 @@ use super::{CheckpointError, Limits, io_at, lock};
 pub struct Store {
     pub(crate) root: PathBuf,
     pub(crate) limits: Limits,
+    /// Paths a snapshot never records besides the store (corecoder's own files, when a
+    /// workspace contains the home directory).
+    pub(crate) skip: Vec<PathBuf>,
 }
 
 /// A session that has checkpoints, as `corecoder undo` lists them.
@@ -75,7 +78,15 @@ impl Store {
         Ok(Store {
             root: root.to_path_buf(),
             limits,
+            skip: vec![root.to_path_buf()],
         })
+    }
+
+    /// Never records `path` (absolute) in a snapshot: corecoder's own sessions and history,
+    /// which change every round and must not be "restored".
+    pub fn skipping(mut self, path: PathBuf) -> Store {
+        self.skip.push(path);
+        self
     }
 
     pub fn root(&self) -> &Path {
@@ -100,7 +111,7 @@ impl Store {
         if crate::session::sanitize_id(id).as_deref() != Some(id) {
             return Err(CheckpointError::InvalidSession(id.to_string()));
         }
-        SessionHistory::open(&self.root, self.limits, id, workspace)
+        SessionHistory::open(&self.root, &self.skip, self.limits, id, workspace)
     }
 
     /// Every session in the store, newest checkpoint first.

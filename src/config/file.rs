@@ -31,6 +31,8 @@ pub struct FileSettings {
     pub sandbox: Option<super::sandbox::SandboxSection>,
     /// `[hooks]`: judged in `config::hooks` (a project's count only when trusted).
     pub hooks: Option<super::hooks::HooksSection>,
+    /// `[checkpoints]`: judged in `config::checkpoints` (a project's counts only when trusted).
+    pub checkpoints: Option<super::checkpoints::CheckpointSection>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.

@@ -7,6 +7,7 @@
 //! sit below the environment (see `file`). The API key is never read from those files, so it
 //! cannot end up committed with a project.
 
+pub mod checkpoints;
 pub mod dotenv;
 pub mod file;
 pub mod hooks;

@@ -36,3 +36,5 @@ mod checkpoint;
 mod hooks;
 // The todo list: sent last every round, through compaction, sub-agents, resume, stream-json.
 mod todos;
+// Undo through the binary: `corecoder undo`, conflicts, the budget, `/undo` and Esc Esc.
+mod undo;

@@ -9,6 +9,8 @@ use super::rules::{self, REVERSE_SHELL, SECRET, files};
 use super::wrappers::{ShellFlags, shell_flags};
 use super::{Arg, Check, Checker, Flow, secrets, text};
 
+mod embedded;
+
 pub(super) const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "yash",
 ];
@@ -136,6 +138,11 @@ impl Checker {
                 self.set_var("@", all.clone());
                 self.set_var("*", all);
                 Ok(Flow::default())
+            }
+            "gdb" | "cgdb" | "gdb-multiarch" => self.gdb(&texts),
+            "make" | "gmake" => {
+                self.make_eval(&texts)?;
+                self.plain(&texts, stdin)
             }
             // Programs that run a command given as a flag's value.
             "rsync" | "tar" | "gtar" | "bsdtar" => {

@@ -15,7 +15,7 @@ pub mod system;
 
 pub use net::{check_exfil, check_reverse_shell, download_target, is_network, output_flow};
 
-use super::paths::{basename, is_block_device, is_data_dir, resolve, root_kind};
+use super::paths::{basename, is_block_device, is_data_dir, is_secret, resolve, root_kind};
 
 pub const DELETE: &str = "recursive delete of {path} would destroy the system or the home \
      directory; delete only the specific project paths you mean, such as ./build";
@@ -35,6 +35,8 @@ pub const REVERSE_SHELL: &str = "connecting a shell to the network (a reverse sh
      allowed; run the commands you need directly";
 pub const SECRET: &str = "sending ssh keys, cloud credentials, .env files or the environment \
      over the network is not allowed; never share secrets, use placeholders";
+pub const KEYS_GONE: &str = "deleting {path} destroys keys or credentials that cannot be \
+     recreated (and may lock the user out of servers and accounts); leave them alone";
 pub const TRACKS: &str = "clearing or disabling shell history or login records hides what \
      ran; leave history and logs alone";
 pub const CRONTAB: &str = "removing or replacing the crontab with unseen or dangerous jobs is \
@@ -97,12 +99,28 @@ fn check_delete(name: &str, rest: &[String], cwd: Option<&str>) -> Result<(), St
     };
     let vital = |p: &&&str| files::is_critical(&resolve(p, cwd));
     let history = |p: &&&str| files::is_history(&resolve(p, cwd));
+    // The user's own keys (`~/.ssh/id_ed25519`, `~/.aws/credentials`), not a project's test key.
+    let home_secret = |p: &&&str| {
+        let at_home = ["~", "$HOME", "${HOME}", "/root/", "/home/", "/Users/"]
+            .iter()
+            .any(|h| p.starts_with(h));
+        let name = basename(p);
+        let ssh_key = !p.contains("/.ssh/")
+            || name.starts_with("id_")
+            || name.ends_with(".pem")
+            || name.ends_with(".key");
+        at_home && is_secret(p) && ssh_key
+    };
     let recursive = short.contains(['r', 'R']) || long.contains(&"recursive");
     match name {
         "rm" if long.contains(&"no-preserve-root") => Err(reason(DELETE, "/")),
         "rm" | "unlink" | "shred" | "srm" if pos.iter().any(|p| history(&p)) => {
             Err(TRACKS.to_string())
         }
+        "rm" | "unlink" | "shred" | "srm" if pos.iter().any(|p| home_secret(&p)) => Err(reason(
+            KEYS_GONE,
+            pos.iter().find(home_secret).unwrap_or(&"~"),
+        )),
         "rm" | "unlink" | "shred" | "srm" if pos.iter().any(|p| vital(&p)) => Err(reason(
             files::CRITICAL,
             pos.iter().find(vital).unwrap_or(&"/"),

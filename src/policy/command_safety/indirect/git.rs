@@ -9,6 +9,10 @@ use super::super::paths::{is_secret, resolve};
 use super::super::rules::{self, remote};
 use super::super::{Check, Checker, secrets};
 
+const HOOKS_OUTSIDE: &str = "pointing git's hooks at {path}, outside the project, would run \
+     code nobody has seen at every commit, checkout and push; keep hooks in the repository \
+     (core.hooksPath = .githooks)";
+
 /// Git config keys whose value is a command (`alias.*` and `credential.helper` only with a
 /// leading `!`).
 fn git_code(key: &str, value: &str) -> Option<String> {
@@ -202,6 +206,18 @@ impl Checker {
     }
 
     fn git_config(&mut self, key: &str, value: &Arg) -> Check<()> {
+        // Hooks from outside the project run unseen code at every commit, checkout and push.
+        if key.eq_ignore_ascii_case("core.hooksPath") {
+            let v = value.text.as_str();
+            let outside = match self.cwd.as_deref() {
+                _ if !(v.starts_with('/') || v.starts_with('~') || v.starts_with('$')) => false,
+                Some(cwd) => !resolve(v, Some(cwd)).starts_with(&format!("{cwd}/")),
+                None => true,
+            };
+            if outside {
+                return Err(HOOKS_OUTSIDE.replace("{path}", v));
+            }
+        }
         match git_code(key, &value.text) {
             Some(code) => self.code(&Arg::tainted(&code, &value.flow)),
             None => Ok(()),

@@ -26,6 +26,8 @@ struct Grants {
     any: bool,
     setuid: bool,
     setgid: bool,
+    /// The owner loses read or search (`000`, `u-rwx`, `a=`): on home, a lock-out.
+    owner_loses: bool,
 }
 
 /// Reads an octal (`755`, `4755`) or symbolic (`u+s,go-w`, `a=rwx`, `+x`) mode.
@@ -40,14 +42,24 @@ fn grants(mode: &str) -> Grants {
         g.any = others != 0;
         g.setuid = n & 0o4000 != 0;
         g.setgid = n & 0o2000 != 0;
+        g.owner_loses = (n >> 6) & 0o5 != 0o5;
         return g;
     }
     for clause in mode.split(',') {
         let who: String = clause.chars().take_while(|c| "ugoa".contains(*c)).collect();
         let all = who.is_empty() || who.contains('a');
         let group_or_other = all || who.contains(['g', 'o']);
+        let owner = all || who.contains('u');
+        let ops = &clause[who.len()..];
+        // `u=`, `a=w`: the owner keeps only what follows the `=`.
+        if owner && ops.starts_with('=') && !(ops.contains('r') && ops.contains(['x', 'X'])) {
+            g.owner_loses = true;
+        }
         let mut op = ' ';
-        for c in clause[who.len()..].chars() {
+        for c in ops.chars() {
+            if owner && op == '-' && matches!(c, 'r' | 'x') {
+                g.owner_loses = true;
+            }
             match c {
                 '+' | '-' | '=' => op = c,
                 _ if op == '-' || op == ' ' => {}
@@ -223,6 +235,7 @@ pub fn check(name: &str, rest: &[String], cwd: Option<&str>) -> Result<(), Strin
                     || foreign
                     || g.write
                     || (recursive && g.any)
+                    || g.owner_loses
                 {
                     return Err(reason(KEYS_OPEN, target));
                 }

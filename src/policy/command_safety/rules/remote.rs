@@ -60,6 +60,9 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
         "terraform" | "tofu" | "terragrunt" => {
             pos.contains(&"destroy")
                 || (pos.contains(&"apply") && (has("-destroy") || has("--destroy")))
+                // Forgetting or overwriting what the state knows orphans or destroys resources.
+                || (first == "state" && matches!(second, "rm" | "push"))
+                || (first == "workspace" && second == "delete")
         }
         "pulumi" => first == "destroy" || (first == "stack" && second == "rm"),
         "cdk" | "cdktf" => first == "destroy",
@@ -68,6 +71,7 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
             let kind = kind.split('/').next().unwrap_or_default();
             long.iter().any(|l| *l == "all" || *l == "all-namespaces")
                 || short.contains('A')
+                || targets_production(rest)
                 || matches!(
                     kind,
                     "namespace"
@@ -89,7 +93,8 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
             matches!(first, "uninstall" | "delete" | "del" | "un")
                 && (rest.windows(2).any(|w| {
                     matches!(w[0].as_str(), "-n" | "--namespace") && w[1] == "kube-system"
-                }) || has("--namespace=kube-system"))
+                }) || has("--namespace=kube-system")
+                    || targets_production(rest))
         }
         // `--acl public-read` publishes the objects.
         "aws" => {
@@ -141,7 +146,15 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
         }
         "etcdctl" => first == "del" && long.contains(&"prefix"),
         "docker" | "podman" => {
-            (first == "system" && second == "prune" && long.contains(&"volumes"))
+            // Publishing an image, as `npm publish` publishes a package (a local registry
+            // is the exception: `localhost:5000/app`).
+            let image_push = (first == "push" && !local_registry(second))
+                || (first == "image"
+                    && second == "push"
+                    && !local_registry(pos.get(2).copied().unwrap_or_default()))
+                || (pos.contains(&"build") && long.contains(&"push"));
+            image_push
+                || (first == "system" && second == "prune" && long.contains(&"volumes"))
                 || (first == "volume"
                     && second == "prune"
                     && (short.contains('a') || long.contains(&"all")))
@@ -224,8 +237,32 @@ fn git_push(args: &[String]) -> bool {
         let spec = spec.trim_start_matches('+');
         let (src, dst) = spec.split_once(':').unwrap_or((spec, spec));
         let branch = dst.strip_prefix("refs/heads/").unwrap_or(dst);
-        PROTECTED.contains(&branch) && (force || plus || delete || src.is_empty())
+        let removes = force || plus || delete || src.is_empty();
+        // A published tag deleted or moved: every consumer's next fetch disagrees.
+        (PROTECTED.contains(&branch) || dst.starts_with("refs/tags/")) && removes
     })
+}
+
+/// A namespace or context that names production (`-n production`, `--context=prod-eu`).
+fn targets_production(rest: &[String]) -> bool {
+    let prod = |v: &str| v.to_ascii_lowercase().contains("prod");
+    rest.windows(2).any(|w| {
+        matches!(
+            w[0].as_str(),
+            "-n" | "--namespace" | "--context" | "--kube-context"
+        ) && prod(&w[1])
+    }) || rest.iter().any(|a| {
+        ["--namespace=", "--context=", "--kube-context=", "-n="]
+            .iter()
+            .any(|p| a.strip_prefix(p).is_some_and(prod))
+    })
+}
+
+/// An image name on a registry on this machine.
+fn local_registry(image: &str) -> bool {
+    ["localhost:", "localhost/", "127.0.0.1:", "127.0.0.1/"]
+        .iter()
+        .any(|p| image.starts_with(p))
 }
 
 fn gh(pos: &[&str], rest: &[String]) -> bool {
