@@ -182,7 +182,11 @@ impl Agent {
                     reply.text
                 };
                 self.messages.push(Message::assistant(text.clone()));
-                if let Some(reason) = self.stop_hook(&mut stop_continues).await {
+                // A Stop hook may send the model back to work (the parent's turns only).
+                let hooks = self.dispatcher.hooks();
+                if !self.ctx.subagent
+                    && let Some(reason) = hooks.stop(&mut stop_continues, &self.ctx).await
+                {
                     let note = format!("[Stop hook] Do not stop yet: {reason}");
                     self.messages.push(Message::user(note));
                     self.round_done();
@@ -213,14 +217,6 @@ impl Agent {
         Ok(TurnOutcome::RoundLimit {
             rounds: self.max_rounds,
         })
-    }
-
-    /// `Some(reason)` when a `Stop` hook sends the model back to work (the parent's turns only).
-    async fn stop_hook(&self, continues: &mut usize) -> Option<String> {
-        if self.ctx.subagent {
-            return None;
-        }
-        self.dispatcher.hooks().stop(continues, &self.ctx).await
     }
 
     fn round_done(&mut self) {
