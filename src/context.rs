@@ -260,6 +260,7 @@ async fn summarize(messages: &[Message], llm: &dyn Llm) -> (String, Option<Usage
     let request = ChatRequest {
         system: SUMMARY_PROMPT,
         messages: &input,
+        tail: None,
         tools: &[],
     };
     match llm.stream(request, &mut |_| {}).await {

@@ -1,20 +1,19 @@
 //! The one place between the model's call and the tool's run.
 //!
 //! Every call, the parent's and every sub-agent's, goes through [`Dispatcher::run`]: resolve the
-//! tool and its arguments → (pre-hook slot) → the policy's decision → a person's approval when
-//! the decision asks → the turn's checkpoint (before its first call that may change files) →
-//! run → the output with secrets redacted. The agent never sees a decision (it gets a tool
-//! output, or a stop) and tools never see the policy. Also the one-line views of a call that
-//! the terminal and the error messages use.
+//! tool and its arguments → the `PreToolUse` hooks → the policy's decision → a person's approval
+//! when the decision asks → the turn's checkpoint (before its first call that may change files)
+//! → run → the `PostToolUse` hooks → the output with secrets redacted. The agent never sees a
+//! decision (it gets a tool output, or a stop) and tools never see the policy. Also the one-line
+//! views of a call that the terminal and the error messages use.
 
+mod decision;
+mod footprint;
 pub mod order;
 mod plan;
 mod texts;
 
-use texts::{
-    ESCALATION_HEADLESS, ESCALATION_OFF, escalation, escalation_reason, headless_reason,
-    parse_arguments, subject, tool_error,
-};
+use texts::{ESCALATION_OFF, escalation, headless_reason, parse_arguments, subject, tool_error};
 pub use texts::{expected_arguments, summarize_args};
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,13 +23,13 @@ use serde_json::Value;
 
 use crate::approval::{Answer, ApprovalRequest, Approver, Request};
 use crate::event::AgentEvent;
+use crate::hooks::{Hooks, PreVerdict};
 use crate::message::ToolCall;
 use crate::permissions::Permissions;
 use crate::policy::{Action, Decision, Mode, Rule, Workspace};
 use crate::sandbox::{Confinement, SandboxMode, SessionSandbox};
 use crate::tools::{Tool, ToolContext, ToolOutput};
 use crate::undo::Undo;
-use order::Footprint;
 
 /// The person chose to stop the turn while being asked (Ctrl-C at an approval prompt).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +61,8 @@ pub struct Dispatcher {
     /// What each shell command runs under; `bash{unsandboxed: true}` leaves it only with a
     /// person's yes.
     sandbox: Arc<SessionSandbox>,
+    /// The person's hooks; `PreToolUse`/`PostToolUse` run here, the turn's events in `agent`.
+    hooks: Arc<Hooks>,
     /// The session's checkpoints: taken before the first call of a turn that may change files.
     undo: Arc<Undo>,
 }
@@ -98,6 +99,7 @@ impl Dispatcher {
                 .filter(|s| s.len() >= MIN_SECRET)
                 .collect(),
             sandbox: Arc::new(SessionSandbox::off()),
+            hooks: Arc::default(),
             undo: Arc::new(Undo::off("undo is not set up for this run")),
         }
     }
@@ -113,6 +115,16 @@ impl Dispatcher {
     pub fn with_sandbox(mut self, sandbox: Arc<SessionSandbox>) -> Self {
         self.sandbox = sandbox;
         self
+    }
+
+    /// The session's hooks (without them, none run).
+    pub fn with_hooks(mut self, hooks: Arc<Hooks>) -> Self {
+        self.hooks = hooks;
+        self
+    }
+
+    pub fn hooks(&self) -> &Arc<Hooks> {
+        &self.hooks
     }
 
     pub fn sandbox(&self) -> &Arc<SessionSandbox> {
@@ -161,12 +173,16 @@ impl Dispatcher {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Stopped);
         }
+        self.redact(&mut out.text);
+        Ok(out)
+    }
+
+    fn redact(&self, text: &mut String) {
         for secret in &self.secrets {
-            if out.text.contains(secret.as_str()) {
-                out.text = out.text.replace(secret.as_str(), "[redacted]");
+            if text.contains(secret.as_str()) {
+                *text = text.replace(secret.as_str(), "[redacted]");
             }
         }
-        Ok(out)
     }
 
     async fn dispatch(
@@ -191,7 +207,10 @@ impl Dispatcher {
             Ok(action) => self.resolved(action),
             Err(e) => return Ok(tool_error(tool.as_ref(), e)),
         };
-        // (The pre-tool hook slot: hooks come with the extensions issue.)
+        let hook = self.hooks.pre_tool_use(call, &args, ctx).await;
+        if let PreVerdict::Block(reason) = &hook {
+            return Ok(self.deny(call, ctx, reason));
+        }
         if name == crate::tools::exit_plan_mode::NAME {
             return self.review_plan(&args, ctx).await;
         }
@@ -204,14 +223,8 @@ impl Dispatcher {
             return Ok(self.deny(call, ctx, ESCALATION_OFF));
         }
         let escalate = escalation.is_some() && self.sandbox.allows_escalation();
-        let decision = match self.permissions.decide(name, &action) {
-            // Leaving the sandbox is always a person's choice: no rule, mode or --yes allows it.
-            Decision::Allow | Decision::Ask { .. } if escalate => Decision::Ask {
-                reason: escalation_reason(escalation.as_deref().unwrap_or_default()),
-                suggested: Vec::new(),
-            },
-            other => other,
-        };
+        let escalation = escalation.filter(|_| escalate);
+        let (decision, forced) = self.decision(name, &action, &hook, escalation.as_deref());
         match decision {
             Decision::Allow => {}
             Decision::Deny { reason } => return Ok(self.deny(call, ctx, &reason)),
@@ -222,7 +235,7 @@ impl Dispatcher {
                     action: &action,
                     reason,
                     suggested,
-                    forced: escalate,
+                    forced,
                 };
                 if let Some(refused) = self.approve(call, ctx, ask).await? {
                     return Ok(refused);
@@ -247,52 +260,18 @@ impl Dispatcher {
         } else {
             self.sandbox.for_command(self.mode() == Mode::Plan)
         };
-        Ok(match tool.run(args, &ctx).await {
+        // The arguments are kept only when a PostToolUse hook will be shown them.
+        let post_args = self.hooks.has_post(name).then(|| args.clone());
+        let mut out = match tool.run(args, &ctx).await {
             Ok(text) => ToolOutput::ok(text),
             Err(e) => tool_error(tool.as_ref(), e),
-        })
-    }
-
-    /// What a call would touch, for ordering the calls of one reply (see `order`). Computed
-    /// before any call runs; a call whose arguments do not parse touches nothing.
-    pub fn footprint(
-        &self,
-        tool: Option<&Arc<dyn Tool>>,
-        call: &ToolCall,
-        ctx: &ToolContext,
-    ) -> Footprint {
-        let Some(tool) = tool else {
-            return Footprint::Nothing;
         };
-        if tool.name() == crate::tools::exit_plan_mode::NAME {
-            return Footprint::Nothing;
+        if let Some(args) = post_args {
+            // Hooks see what the model will see: no secrets.
+            self.redact(&mut out.text);
+            self.hooks.post_tool_use(call, &args, &mut out, &ctx).await;
         }
-        let Ok(args) = parse_arguments(&call.function.name, &call.function.arguments) else {
-            return Footprint::Nothing;
-        };
-        match tool.action(&args, ctx).map(|a| self.resolved(a)) {
-            Ok(Action::Read { paths }) => Footprint::Reads(paths),
-            Ok(Action::Edit { paths }) => Footprint::Writes(paths),
-            // A shell command, a sub-agent (its calls are its own) or an MCP tool.
-            Ok(Action::Exec { .. } | Action::Call { .. } | Action::Internal) => Footprint::Anything,
-            Err(_) => Footprint::Nothing,
-        }
-    }
-
-    /// The action with its paths resolved through symlinks and `..`, as the policy needs them.
-    fn resolved(&self, action: Action) -> Action {
-        // Tools give absolute paths (`ToolContext::resolve` expanded `~` and the directory).
-        let ws = self.permissions.workspace();
-        let resolve = |paths: Vec<std::path::PathBuf>| paths.iter().map(|p| ws.real(p)).collect();
-        match action {
-            Action::Read { paths } => Action::Read {
-                paths: resolve(paths),
-            },
-            Action::Edit { paths } => Action::Edit {
-                paths: resolve(paths),
-            },
-            other => other,
-        }
+        Ok(out)
     }
 
     /// Asks the person (or, headless, denies). `Ok(None)` means go ahead; `Ok(Some(out))` is
@@ -304,10 +283,9 @@ impl Dispatcher {
         ask: Asking<'_>,
     ) -> Result<Option<ToolOutput>, Stopped> {
         let Some(approver) = &self.approver else {
-            let reason = if ask.forced {
-                ESCALATION_HEADLESS.to_string()
-            } else {
-                headless_reason(ask.tool.name(), &ask.reason, &ask.suggested)
+            let reason = match &ask.forced {
+                Some(why) => why.clone(),
+                None => headless_reason(ask.tool.name(), &ask.reason, &ask.suggested),
             };
             return Ok(Some(self.deny(call, ctx, &reason)));
         };
@@ -319,7 +297,7 @@ impl Dispatcher {
         // or the mode or the rules may have changed: decide again.
         let (reason, suggested) = match self.permissions.decide(ask.tool.name(), ask.action) {
             Decision::Deny { reason } => return Ok(Some(self.deny(call, ctx, &reason))),
-            _ if ask.forced => (ask.reason, ask.suggested),
+            _ if ask.forced.is_some() => (ask.reason, ask.suggested),
             Decision::Allow => return Ok(None),
             Decision::Ask { reason, suggested } => (reason, suggested),
         };
@@ -386,8 +364,9 @@ struct Asking<'a> {
     action: &'a Action,
     reason: String,
     suggested: Vec<Rule>,
-    /// An escalation out of the sandbox: asked whatever the rules and mode say.
-    forced: bool,
+    /// Asked whatever the rules and mode say (an escalation out of the sandbox, a hook's
+    /// `ask`): what a headless run tells the model instead.
+    forced: Option<String>,
 }
 
 #[cfg(test)]

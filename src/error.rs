@@ -31,6 +31,8 @@ pub enum Error {
     RoundLimit(usize),
     #[error("interrupted")]
     Interrupted,
+    #[error("a UserPromptSubmit hook blocked the prompt: {0}")]
+    PromptBlocked(String),
     /// SIGTERM or SIGHUP (`kill`, a CI timeout, a closed terminal): the turn is stopped and
     /// the session saved, as for Ctrl-C.
     #[error("stopped by {0}")]
@@ -45,7 +47,11 @@ impl Error {
             Error::Interrupted => exit::INTERRUPTED,
             Error::Signal("SIGHUP") => exit::HANGUP,
             Error::Signal(_) => exit::TERMINATED,
-            Error::Config(_) | Error::Llm(_) | Error::Io(_) | Error::Session(_) => exit::ERROR,
+            Error::Config(_)
+            | Error::Llm(_)
+            | Error::Io(_)
+            | Error::Session(_)
+            | Error::PromptBlocked(_) => exit::ERROR,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the agent tells the outside: [`AgentEvent`]s, delivered through an [`EventSink`].
 //!
-//! A leaf module: it names no other module of the crate except the usage figures and the
-//! permission mode, so the agent,
+//! A leaf module: it names no other module of the crate except the usage figures, the
+//! permission mode and the todo items (plain data), so the agent,
 //! the tools, the dispatcher and `render` can all depend on it without depending on each other.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::llm::Usage;
 use crate::policy::Mode;
+use crate::tools::todo::TodoItem;
 
 /// Something the outside may want to show.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +58,8 @@ pub enum AgentEvent {
     ModeChanged(Mode),
     /// Something the person should know that is not an error of the turn.
     Notice(String),
+    /// The task list changed (`todo_write`); the whole new list.
+    Todos(Vec<TodoItem>),
     /// An event of a sub-agent, shown indented.
     SubAgent(Box<AgentEvent>),
 }

@@ -5,7 +5,8 @@
 //!   sub-agent tool;
 //! - [`dispatch`]: the one place between the model's call and the tool's run; [`policy`]: the
 //!   pure decision (modes, rules, the dangerous-command gate, the shell parser); [`permissions`]:
-//!   the session's rules and where they came from; [`approval`]: asking a person;
+//!   the session's rules and where they came from; [`approval`]: asking a person; [`hooks`]: the
+//!   person's commands at five points (two of them steps of the dispatcher);
 //! - [`event`]: what the agent tells the outside;
 //! - [`llm`]: the `Llm` seam, the streaming HTTP client, the pure SSE decoder and assembler;
 //! - [`context`]: the three-layer context manager;
@@ -33,8 +34,11 @@
 //!   Tools never see the policy, the agent never sees a decision.
 //! - A headless run never prompts: what would ask is denied, and the model is told which flag
 //!   allows it.
-//! - Project files never widen permissions: a project's `allow` rules and `permission_mode`
-//!   count only when the user's own config trusts the project.
+//! - Project files never widen permissions or run commands: a project's `allow` rules,
+//!   `permission_mode`, `[sandbox]` and `[hooks]` count only when the user's own config trusts
+//!   the project. A hook's `allow` decides a call as `--yes` would, so the hard floor holds.
+//! - The system prompt does not change within a session's rounds: state that does (the todo
+//!   list) is sent after the history and never stored in it.
 //! - The API key never enters the history (tool outputs are redacted) and shell commands do
 //!   not see it, nor other secret-named variables unless the user's config keeps them; the
 //!   values of the hidden ones are redacted from tool outputs too.
@@ -58,6 +62,7 @@ pub mod dispatch;
 pub mod durable;
 pub mod error;
 pub mod event;
+pub mod hooks;
 pub mod llm;
 pub mod markdown;
 pub mod message;

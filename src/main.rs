@@ -14,6 +14,7 @@ use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
 use corecoder::error::{Error, exit};
+use corecoder::hooks::Hooks;
 use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::approval::TerminalApprover;
@@ -216,11 +217,13 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         process("CORECODER_SANDBOX"),
         trusted,
     )?;
+    let hook_settings = config::hooks::resolve(&files, home.as_deref(), trusted)?;
     let checkpoints =
         config::checkpoints::resolve(&files, process("CORECODER_CHECKPOINTS"), trusted)?;
     for line in notices
         .iter()
         .chain(&sandbox.notices)
+        .chain(&hook_settings.notices)
         .chain(&checkpoints.notices)
     {
         render::notice(color, line);
@@ -251,7 +254,11 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         }
         _ => None,
     };
-    let secrets = secrets(&config);
+    let names = std::env::vars_os().filter_map(|(k, _)| k.into_string().ok());
+    let hidden = corecoder::tools::bash::hidden_vars(names, &config.shell_env_keep);
+    let secrets = secrets(&config, &hidden);
+    // Hooks see the environment the shell sees: none of the hidden variables.
+    let hooks = Arc::new(Hooks::new(hook_settings.hooks, hidden, root.clone()));
     let sandbox = Arc::new(SessionSandbox::new(
         sandbox.policy(&root, home.as_deref(), &process),
         sandbox.allow_escalation,
@@ -273,7 +280,8 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let dispatcher = Arc::new(
         Dispatcher::new(Arc::new(permissions), approver, secrets)
             .with_sandbox(sandbox)
-            .with_undo(undo.clone()),
+            .with_undo(undo.clone())
+            .with_hooks(hooks),
     );
     // Long `bash` outputs are saved here; the directory goes when `run` returns (the session
     // holds the owner), and what a killed earlier run left is removed now.
@@ -303,10 +311,8 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
 }
 
 /// What must never reach the model: the API key, and the value of every variable the shell is
-/// not given.
-fn secrets(config: &Config) -> Vec<String> {
-    let names = std::env::vars().map(|(k, _)| k);
-    let hidden = corecoder::tools::bash::hidden_vars(names, &config.shell_env_keep);
+/// not given (`hidden`).
+fn secrets(config: &Config, hidden: &[String]) -> Vec<String> {
     hidden
         .iter()
         .filter_map(|name| std::env::var(name).ok())
@@ -366,6 +372,7 @@ fn one_shot(
             TurnOutcome::Done { .. } => Ok(()),
             TurnOutcome::RoundLimit { rounds } => Err(Error::RoundLimit(rounds)),
             TurnOutcome::Stopped { .. } => Err(Error::Interrupted),
+            TurnOutcome::Blocked { reason } => Err(Error::PromptBlocked(reason)),
         };
     }
     let (result, subtype, rounds, error) = match outcome {
@@ -377,6 +384,10 @@ fn one_shot(
         Ok(TurnOutcome::RoundLimit { rounds }) => {
             let e = Error::RoundLimit(rounds);
             (e.to_string(), "round_limit", rounds, Some(e))
+        }
+        Ok(TurnOutcome::Blocked { reason }) => {
+            let e = Error::PromptBlocked(reason);
+            (e.to_string(), "blocked", 0, Some(e))
         }
         Err(e) => {
             let subtype = if matches!(e, Error::Interrupted | Error::Signal(_)) {

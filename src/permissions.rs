@@ -170,9 +170,14 @@ impl Permissions {
 
     /// The policy's decision for one call, with the rules and mode in force now.
     pub fn decide(&self, tool: &str, action: &Action) -> Decision {
+        self.decide_in(self.mode(), tool, action)
+    }
+
+    /// The decision as if `mode` were in force (a hook's `allow` decides as `--yes` would).
+    pub fn decide_in(&self, mode: Mode, tool: &str, action: &Action) -> Decision {
         let rules = self.rules.lock().unwrap_or_else(PoisonError::into_inner);
         let input = PolicyInput {
-            mode: self.mode(),
+            mode,
             rules: &rules,
             workspace: &self.workspace,
         };

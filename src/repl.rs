@@ -223,6 +223,9 @@ fn turn(runtime: &tokio::runtime::Runtime, run: &mut SessionRun, input: &str) {
         Some(Ok(TurnOutcome::RoundLimit { rounds })) => {
             render::error(color, &Error::RoundLimit(rounds).to_string());
         }
+        Some(Ok(TurnOutcome::Blocked { reason })) => {
+            render::error(color, &Error::PromptBlocked(reason).to_string());
+        }
         Some(Err(e)) => render::error(color, &e.to_string()),
     }
     runtime.block_on(run.end_turn());

@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::message::Message;
+use crate::tools::todo::TodoItem;
 use atomic::{Durability, atomic_write};
 
 mod atomic;
@@ -92,6 +93,8 @@ pub struct Session {
     /// The directory the conversation ran in; `None` for files CoreCoder wrote.
     pub cwd: Option<PathBuf>,
     pub messages: Vec<Message>,
+    /// The task list (`todo_write`) when the session was saved; stored after `messages`.
+    pub todos: Vec<TodoItem>,
     /// CoreCoder's local `YYYY-MM-DD HH:MM:SS` as read from disk; `None` until first saved.
     /// [`SessionStore::save`] stamps the current time and does not read this.
     pub saved_at: Option<String>,
@@ -105,6 +108,7 @@ impl Session {
             model: model.into(),
             cwd,
             messages: Vec::new(),
+            todos: Vec::new(),
             saved_at: None,
         }
     }

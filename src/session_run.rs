@@ -26,6 +26,7 @@ use crate::session::{Claim, Opened, Session, SessionStore};
 use crate::slash::{self, SlashCommand};
 use crate::tools::ToolContext;
 use crate::tools::bash::SpillDir;
+use crate::tools::todo::TodoList;
 use crate::undo::Undo;
 
 /// Which conversation to start with.
@@ -130,11 +131,13 @@ impl SessionRun {
             ..Session::new(config.model.clone(), Some(cwd.clone()))
         };
         let mut messages = Vec::new();
+        let ctx = ToolContext::new(cwd.clone(), events);
         if let Some(mut saved) = resumed {
             if !model_flag {
                 config.model = saved.model.clone();
             }
             messages = std::mem::take(&mut saved.messages);
+            ctx.todos.set(std::mem::take(&mut saved.todos));
             meta = Session {
                 model: config.model.clone(),
                 cwd: Some(cwd.clone()),
@@ -144,7 +147,6 @@ impl SessionRun {
         if let Some((checkpoint_store, workspace)) = &checkpoints {
             undo.switch(checkpoint_store.clone(), claim.id(), workspace);
         }
-        let ctx = ToolContext::new(cwd, events);
         let usage = Arc::default();
         let meta = Arc::new(Mutex::new(meta));
         let parts = Parts {
@@ -171,6 +173,7 @@ impl SessionRun {
             claim,
         };
         run.agent.set_messages(messages);
+        run.dispatcher.hooks().set_session(&run.session_id());
         Ok(run)
     }
 
@@ -202,7 +205,8 @@ impl SessionRun {
 
     /// Saves now (after a cancelled turn, and after slash commands that change history).
     pub fn autosave(&self) {
-        save(&self.store, &self.meta, self.agent.messages(), self.color);
+        let (messages, todos) = (self.agent.messages(), &self.ctx.todos);
+        save(&self.store, &self.meta, messages, todos, self.color);
     }
 
     /// Carries out a slash command (`/quit` is the REPL's own business).
@@ -213,6 +217,7 @@ impl SessionRun {
             SlashCommand::Reset => match self.store.claim_new() {
                 Ok(claim) => {
                     self.agent.set_messages(Vec::new());
+                    self.ctx.todos.set(Vec::new());
                     let fresh = Session {
                         id: claim.id().to_string(),
                         ..Session::new(self.config.model.clone(), self.ctx.cwd().into())
@@ -222,6 +227,7 @@ impl SessionRun {
                         self.undo.switch(store.clone(), claim.id(), workspace);
                     }
                     self.claim = claim;
+                    self.dispatcher.hooks().set_session(&self.session_id());
                     render::notice(color, "Conversation cleared; this is a new session.");
                 }
                 Err(e) => render::error(color, &format!("cannot start a new session: {e}")),
@@ -246,6 +252,7 @@ impl SessionRun {
                 render::plain(&diff);
             }
             SlashCommand::Save(name) => self.save_named(name),
+            SlashCommand::Todos => render::todos(&self.ctx.todos.get()),
             SlashCommand::Sessions => render::sessions(color, &self.store.list(20)),
             SlashCommand::Mode(None) => {
                 let mode = self.dispatcher.mode();
@@ -364,6 +371,7 @@ impl SessionRun {
         let mut meta = self.meta.lock().unwrap_or_else(PoisonError::into_inner);
         let mut session = Session {
             messages: self.agent.messages().to_vec(),
+            todos: self.ctx.todos.get(),
             ..meta.clone()
         };
         let saved = match &name {
@@ -373,6 +381,7 @@ impl SessionRun {
         match saved {
             Ok(path) => {
                 meta.id = session.id.clone();
+                self.dispatcher.hooks().set_session(&session.id);
                 render::notice(
                     self.color,
                     &format!(
@@ -400,9 +409,13 @@ struct Parts<'a> {
 
 /// The agent for `config`, sharing the session's tool context, totals, dispatcher and autosave.
 fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error> {
-    let (store, meta) = (parts.store.clone(), parts.meta.clone());
+    let (store, meta, todos) = (
+        parts.store.clone(),
+        parts.meta.clone(),
+        parts.ctx.todos.clone(),
+    );
     let hook: RoundHook =
-        Box::new(move |messages: &[Message]| save(&store, &meta, messages, color));
+        Box::new(move |messages: &[Message]| save(&store, &meta, messages, &todos, color));
     let agent = crate::build_agent(
         config,
         parts.ctx.clone(),
@@ -413,12 +426,19 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
     Ok(agent.with_round_hook(hook))
 }
 
-fn save(store: &SessionStore, meta: &Mutex<Session>, messages: &[Message], color: bool) {
+fn save(
+    store: &SessionStore,
+    meta: &Mutex<Session>,
+    messages: &[Message],
+    todos: &TodoList,
+    color: bool,
+) {
     if messages.is_empty() {
         return;
     }
     let session = Session {
         messages: messages.to_vec(),
+        todos: todos.get(),
         ..meta.lock().unwrap_or_else(PoisonError::into_inner).clone()
     };
     if let Err(e) = store.autosave(&session) {

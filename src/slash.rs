@@ -23,6 +23,8 @@ pub enum SlashCommand {
     Permissions(Option<String>),
     /// `/status`: model, endpoint, session, permission mode and the shell sandbox.
     Status,
+    /// `/todos`: the session's task list (`todo_write`).
+    Todos,
     /// `/undo [N]`: files and conversation back to before the last N turns (default 1).
     Undo(usize),
     /// `/checkpoints`: the turns that can be undone.
@@ -112,6 +114,12 @@ pub const COMMANDS: &[Spec] = &[
         help: "model, session, permission mode and the shell sandbox in force",
     },
     Spec {
+        name: "/todos",
+        aliases: &[],
+        args: "",
+        help: "the task list the model keeps with todo_write",
+    },
+    Spec {
         name: "/undo",
         aliases: &["/rewind"],
         args: "[N]",
@@ -131,19 +139,20 @@ pub const COMMANDS: &[Spec] = &[
     },
 ];
 
-/// What `/status` shows: the model and endpoint, the session, the permission mode and the
-/// shell sandbox ("unsandboxed" under `danger-full-access`).
+/// What `/status` shows: the model and endpoint, the session, the permission mode, the
+/// shell sandbox and the hooks in force ("unsandboxed" under `danger-full-access`).
 pub fn status(
     config: &crate::config::Config,
     session: &str,
     dispatcher: &crate::dispatch::Dispatcher,
 ) -> String {
     format!(
-        "Model: {} at {}\nSession: {session}\nPermission mode: {}\nSandbox: {}\n",
+        "Model: {} at {}\nSession: {session}\nPermission mode: {}\nSandbox: {}\nHooks: {}\n",
         config.model,
         crate::redact::redact_urls(&config.base_url),
         dispatcher.mode(),
-        dispatcher.sandbox().describe()
+        dispatcher.sandbox().describe(),
+        dispatcher.hooks().summary()
     )
 }
 
@@ -180,6 +189,7 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/plan" => SlashCommand::Plan,
         "/permissions" => SlashCommand::Permissions(arg),
         "/status" => SlashCommand::Status,
+        "/todos" => SlashCommand::Todos,
         "/undo" => match arg.as_deref().map(str::parse::<usize>) {
             None => SlashCommand::Undo(1),
             Some(Ok(n)) if n > 0 => SlashCommand::Undo(n),
@@ -262,6 +272,7 @@ mod tests {
     #[test]
     fn completion_and_help_come_from_the_table() {
         assert_eq!(complete("/s"), ["/save", "/sessions", "/status"]);
+        assert_eq!(complete("/to"), ["/tokens", "/todos"]);
         assert_eq!(complete("/cl"), ["/clear"]);
         assert!(complete("hello").is_empty());
         let help = help();

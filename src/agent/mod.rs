@@ -46,6 +46,8 @@ pub enum TurnOutcome {
     /// The person stopped the turn while being asked to approve a call; the round in flight
     /// was dropped whole.
     Stopped { rounds: usize },
+    /// A `UserPromptSubmit` hook refused the prompt: nothing was sent, the history is unchanged.
+    Blocked { reason: String },
 }
 
 pub struct Agent {
@@ -151,10 +153,22 @@ impl Agent {
     /// Runs one user turn to its end. `Err` is a model failure after the client's retries;
     /// the history then holds the user's message and every completed round, nothing partial.
     pub async fn run_turn(&mut self, input: &str) -> Result<TurnOutcome, LlmError> {
+        let mut message = input.to_string();
         if !self.ctx.subagent {
+            // SessionStart and UserPromptSubmit hooks first: a refused prompt is no turn (and
+            // nothing for undo); undo keeps the prompt as typed.
+            let hooks = self.dispatcher.hooks().clone();
+            match hooks
+                .prompt(input, !self.messages.is_empty(), &self.ctx)
+                .await
+            {
+                Ok(with_context) => message = with_context,
+                Err(reason) => return Ok(TurnOutcome::Blocked { reason }),
+            }
             self.dispatcher.begin_turn(input, self.messages.len());
         }
-        self.messages.push(Message::user(input));
+        self.messages.push(Message::user(message));
+        let mut stop_continues = 0;
         for round in 1..=self.max_rounds {
             self.compact_if_needed().await;
             let reply = self.ask().await?;
@@ -168,6 +182,16 @@ impl Agent {
                     reply.text
                 };
                 self.messages.push(Message::assistant(text.clone()));
+                // A Stop hook may send the model back to work (the parent's turns only).
+                let hooks = self.dispatcher.hooks();
+                if !self.ctx.subagent
+                    && let Some(reason) = hooks.stop(&mut stop_continues, &self.ctx).await
+                {
+                    let note = format!("[Stop hook] Do not stop yet: {reason}");
+                    self.messages.push(Message::user(note));
+                    self.round_done();
+                    continue;
+                }
                 self.round_done();
                 return Ok(TurnOutcome::Done {
                     text,
@@ -259,9 +283,12 @@ impl Agent {
         } else {
             &self.system
         };
+        // The task list goes last and never into the history (see `tools::todo`).
+        let todos = self.ctx.todos.reminder();
         let request = ChatRequest {
             system,
             messages: &self.messages,
+            tail: todos.as_deref(),
             tools: &self.schemas,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;

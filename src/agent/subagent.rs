@@ -106,6 +106,8 @@ impl Tool for SubAgent {
             subagent: true,
             // The dispatcher sets each of the sub-agent's shell commands' sandbox.
             sandbox: Default::default(),
+            // One list for the whole session: a sub-agent sees and updates the parent's.
+            todos: ctx.todos.clone(),
         };
         let mut child = Agent::new(
             self.llm.clone(),
@@ -129,6 +131,8 @@ impl Tool for SubAgent {
                 "the sub-agent stopped after {rounds} rounds without finishing; \
                  split the task into smaller pieces"
             ))),
+            // Prompt hooks belong to the parent's turns; kept for completeness.
+            Ok(TurnOutcome::Blocked { reason }) => Err(ToolError::failed(reason)),
             Err(e) => Err(ToolError::failed(format!("the sub-agent failed: {e}"))),
         }
     }

@@ -29,6 +29,8 @@ pub struct FileSettings {
     pub shell_env: Option<ShellEnv>,
     /// `[sandbox]`: judged in `config::sandbox` (a project's counts only when trusted).
     pub sandbox: Option<super::sandbox::SandboxSection>,
+    /// `[hooks]`: judged in `config::hooks` (a project's count only when trusted).
+    pub hooks: Option<super::hooks::HooksSection>,
     /// `[checkpoints]`: judged in `config::checkpoints` (a project's counts only when trusted).
     pub checkpoints: Option<super::checkpoints::CheckpointSection>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
@@ -172,8 +174,21 @@ fn file_error(path: &Path, message: String) -> ConfigError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One file's settings from TOML text, as the project's file or the user's.
+    pub(crate) fn layer(text: &str, project: bool) -> FileSettings {
+        let mut s: FileSettings = toml::from_str(text).unwrap();
+        s.project_file = project;
+        s.origin = if project {
+            ".corecoder.toml"
+        } else {
+            "config.toml"
+        }
+        .to_string();
+        s
+    }
 
     #[test]
     fn project_file_wins_over_user_file() {

@@ -10,6 +10,7 @@
 pub mod checkpoints;
 pub mod dotenv;
 pub mod file;
+pub mod hooks;
 pub mod route;
 pub mod sandbox;
 

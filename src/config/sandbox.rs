@@ -137,19 +137,7 @@ pub fn resolve(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FileSettings;
-
-    fn layer(text: &str, project: bool) -> FileSettings {
-        let mut s: FileSettings = toml::from_str(text).unwrap();
-        s.project_file = project;
-        s.origin = if project {
-            ".corecoder.toml"
-        } else {
-            "config.toml"
-        }
-        .to_string();
-        s
-    }
+    use crate::config::file::tests::layer;
 
     #[test]
     fn the_default_is_workspace_write_without_network() {

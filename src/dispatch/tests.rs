@@ -133,3 +133,16 @@ async fn an_escalation_is_asked_in_bypass_mode_and_refused_when_turned_off() {
         out.text
     );
 }
+
+#[tokio::test]
+async fn todo_write_runs_headless_in_plan_mode_since_it_changes_nothing_on_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = ToolContext::new(dir.path().to_path_buf(), Arc::new(|_| {}));
+    let ws = Workspace::new(dir.path(), None);
+    let p = Permissions::new(Mode::Plan, Default::default(), ws);
+    let d = Dispatcher::new(Arc::new(p), None, Vec::new());
+    let list = json!({"todos": [{"content": "read the code", "status": "in_progress"}]});
+    let out = run(&d, &ctx, "todo_write", list).await;
+    assert!(!out.is_error, "{}", out.text);
+    assert_eq!(ctx.todos.get().len(), 1);
+}

@@ -53,6 +53,14 @@ pub(super) const ESCALATION_HEADLESS: &str = "running outside the sandbox needs 
      and this non-interactive run cannot ask; run the command inside the sandbox (only \
      --sandbox danger-full-access runs commands unsandboxed without asking)";
 
+/// What a headless run tells the model when a PreToolUse hook asked for a person's yes.
+pub(super) fn hook_ask(why: &str) -> String {
+    format!(
+        "a PreToolUse hook asks for the user's approval ({why}), and nobody can be asked in a \
+         non-interactive run"
+    )
+}
+
 /// `Some(justification)` when a `bash` call asks to run outside the sandbox.
 pub(super) fn escalation(tool: &str, args: &Value) -> Option<String> {
     if tool != "bash" || args.get("unsandboxed").and_then(Value::as_bool) != Some(true) {

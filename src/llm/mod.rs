@@ -23,6 +23,10 @@ use crate::message::{Message, ToolCall};
 pub struct ChatRequest<'a> {
     pub system: &'a str,
     pub messages: &'a [Message],
+    /// Text sent after the history and not kept in it: the session's todo list, re-sent every
+    /// round at the end so the system prompt and the history stay byte-stable. On the wire it
+    /// joins the last message when that is a user or tool message (see `openai::split_tail`).
+    pub tail: Option<&'a str>,
     /// Tool schemas in the OpenAI `{"type":"function","function":{…}}` shape; empty for none.
     pub tools: &'a [Value],
 }

@@ -106,7 +106,11 @@ impl OpenAiClient {
         let system = Message::System {
             content: request.system.to_string(),
         };
-        let messages: Vec<&Message> = std::iter::once(&system).chain(request.messages).collect();
+        let (history, last) = split_tail(request.messages, request.tail);
+        let messages: Vec<&Message> = std::iter::once(&system)
+            .chain(history)
+            .chain(&last)
+            .collect();
         let mut body = json!({
             "model": self.settings.model,
             "messages": messages,
@@ -262,6 +266,38 @@ async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Opti
 }
 
 /// 1 s, 2 s, 4 s, … for the first, second, third retry.
+/// The history as sent, with the request's tail: added to the last message when that is a
+/// user message or a tool result, else sent as a user message of its own. Mistral rejects a
+/// user message right after a tool result ("Unexpected role 'user' after role 'tool'") and
+/// strict chat templates reject two user messages in a row; the stored history is untouched.
+pub(crate) fn split_tail<'a>(
+    messages: &'a [Message],
+    tail: Option<&str>,
+) -> (&'a [Message], Option<Message>) {
+    let Some(tail) = tail else {
+        return (messages, None);
+    };
+    match messages.split_last() {
+        Some((Message::User { content }, history)) => {
+            (history, Some(Message::user(format!("{content}\n\n{tail}"))))
+        }
+        Some((
+            Message::Tool {
+                tool_call_id,
+                content,
+            },
+            history,
+        )) => (
+            history,
+            Some(Message::tool(
+                tool_call_id.clone(),
+                format!("{content}\n\n{tail}"),
+            )),
+        ),
+        _ => (messages, Some(Message::user(tail))),
+    }
+}
+
 pub fn backoff(retry: u32) -> Duration {
     Duration::from_secs(1 << retry.saturating_sub(1).min(6))
 }

@@ -44,9 +44,18 @@ pub fn stream_sink() -> EventSink {
     })
 }
 
-/// The sink for `json`: nothing until the result.
+/// The sink for `json`: nothing on stdout until the result; notices (a hook's warning, a
+/// failed save of an "always" answer) still reach the person on stderr, as start-up notices do.
 pub fn silent_sink() -> EventSink {
-    Arc::new(|_| {})
+    Arc::new(|ev| {
+        let mut ev = &ev;
+        while let AgentEvent::SubAgent(inner) = ev {
+            ev = inner;
+        }
+        if let AgentEvent::Notice(text) = ev {
+            super::notice(false, text);
+        }
+    })
 }
 
 pub fn init(session_id: &str, model: &str, cwd: &str, tools: &[String]) {
@@ -124,6 +133,7 @@ pub fn event_json(ev: &AgentEvent, sub_agent: bool) -> Option<Value> {
         }
         AgentEvent::ModeChanged(mode) => json!({"type": "mode", "mode": mode.name()}),
         AgentEvent::Notice(text) => json!({"type": "notice", "text": text}),
+        AgentEvent::Todos(items) => json!({"type": "todos", "todos": items}),
         AgentEvent::SubAgent(inner) => return event_json(inner, true),
         AgentEvent::Thinking => return None,
     };

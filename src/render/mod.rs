@@ -9,6 +9,10 @@
 
 pub mod approval;
 pub mod json;
+mod todos;
+
+use todos::todo_lines;
+pub use todos::todos;
 
 use std::io::{IsTerminal, Write};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -267,6 +271,14 @@ impl Renderer {
             }
             AgentEvent::Notice(text) => {
                 let _ = writeln!(std::io::stderr(), "{}", self.paint(YELLOW, text));
+            }
+            AgentEvent::Todos(items) => {
+                self.close_reasoning();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "{}",
+                    todo_lines(items, &indent, self.color)
+                );
             }
             AgentEvent::SubAgent(inner) => self.handle(inner, depth + 1),
             // A sub-agent's own text and reasoning stay out of the parent's answer; usage is

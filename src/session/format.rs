@@ -14,6 +14,7 @@ use serde_json::Value;
 
 use super::Session;
 use crate::message::Message;
+use crate::tools::todo::TodoItem;
 
 /// The file as written. Field order is CoreCoder's, with `cwd` before the long message list:
 /// `head.rs` finds a session's directory by reading only what comes before `messages`.
@@ -25,6 +26,9 @@ struct FileOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     cwd: Option<String>,
     messages: &'a [Message],
+    /// After `messages`, so a header read stays short; CoreCoder ignores it.
+    #[serde(skip_serializing_if = "<[TodoItem]>::is_empty")]
+    todos: &'a [TodoItem],
 }
 
 /// The file as read: unknown keys are ignored and messages are converted one by one, so a
@@ -37,6 +41,13 @@ struct FileIn {
     #[serde(default)]
     cwd: Option<String>,
     messages: Vec<Value>,
+    /// A list this version cannot read is dropped, never a reason to refuse the session.
+    #[serde(default, deserialize_with = "lenient_todos")]
+    todos: Vec<TodoItem>,
+}
+
+fn lenient_todos<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<TodoItem>, D::Error> {
+    Ok(serde_json::from_value(Value::deserialize(d)?).unwrap_or_default())
 }
 
 /// `session` as file bytes, stamped `saved_at`.
@@ -50,6 +61,7 @@ pub(super) fn encode(session: &Session, saved_at: String) -> serde_json::Result<
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned()),
         messages: &session.messages,
+        todos: &session.todos,
     };
     let mut bytes = serde_json::to_vec_pretty(&out)?;
     bytes.push(b'\n');
@@ -70,6 +82,7 @@ pub(super) fn decode(id: String, bytes: &[u8]) -> Result<Session, String> {
         model: file.model,
         cwd: file.cwd.map(PathBuf::from),
         messages,
+        todos: file.todos,
         saved_at: file.saved_at,
     })
 }
@@ -173,6 +186,7 @@ mod tests {
             model: "gpt-4o".into(),
             cwd: Some("/p".into()),
             messages: vec![Message::user("héllo"), Message::tool("c1", "ok")],
+            todos: Vec::new(),
             saved_at: None,
         };
         let bytes = encode(&session, "2025-01-31 14:25:01".into()).unwrap();

@@ -18,6 +18,7 @@ fn session(id: &str, cwd: &str, prompt: &str) -> Session {
         model: "gpt-4o".into(),
         cwd: Some(PathBuf::from(cwd)),
         messages: vec![Message::user(prompt), Message::assistant("done")],
+        todos: Vec::new(),
         saved_at: None,
     }
 }

@@ -179,8 +179,9 @@ struct CommandRun {
     final_dir: Option<PathBuf>,
 }
 
-/// Kills the process group when dropped: covers timeouts and cancelled turns alike.
-struct GroupKiller(Option<i32>);
+/// Kills the process group when dropped: covers timeouts and cancelled turns alike (hooks use
+/// it too).
+pub(crate) struct GroupKiller(pub(crate) Option<i32>);
 
 impl Drop for GroupKiller {
     fn drop(&mut self) {
@@ -194,7 +195,8 @@ impl Drop for GroupKiller {
     }
 }
 
-fn shell() -> &'static str {
+/// `bash` when there is one, else `sh` (hooks run their commands with it too).
+pub(crate) fn shell() -> &'static str {
     if Path::new("/bin/bash").exists() || Path::new("/usr/bin/bash").exists() {
         "bash"
     } else {

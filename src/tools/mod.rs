@@ -11,6 +11,7 @@ pub mod exit_plan_mode;
 pub mod glob;
 pub mod grep;
 pub mod read_file;
+pub mod todo;
 pub mod write_file;
 
 use std::collections::BTreeMap;
@@ -119,6 +120,8 @@ pub struct ToolContext {
     /// The sandbox the next shell command runs under: set by the dispatcher for each call
     /// (tools never see the policy, only this).
     pub sandbox: Confinement,
+    /// The session's task list (`todo_write`), shared with sub-agents.
+    pub todos: todo::TodoList,
 }
 
 impl ToolContext {
@@ -129,6 +132,7 @@ impl ToolContext {
             events,
             subagent: false,
             sandbox: Confinement::None,
+            todos: Default::default(),
         }
     }
 
@@ -177,7 +181,7 @@ impl Toolbox {
         Toolbox { tools }
     }
 
-    /// The six file and shell tools, without the sub-agent (which needs a model to run); the
+    /// The six file and shell tools and `todo_write`, without the sub-agent (which needs a model to run); the
     /// shell hides the process environment's secrets.
     pub fn basic() -> Self {
         Toolbox::basic_with(bash::Bash::default())
@@ -192,6 +196,7 @@ impl Toolbox {
             Arc::new(edit_file::EditFile),
             Arc::new(glob::Glob::default()),
             Arc::new(grep::Grep::default()),
+            Arc::new(todo::TodoWrite),
         ])
     }
 

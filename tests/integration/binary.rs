@@ -98,6 +98,7 @@ async fn one_shot_runs_a_tool_and_prints_only_the_answer() {
             "edit_file",
             "glob",
             "grep",
+            "todo_write",
             "agent",
             "exit_plan_mode"
         ]

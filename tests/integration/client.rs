@@ -40,6 +40,7 @@ async fn ask(client: &OpenAiClient) -> (Result<Reply, LlmError>, Vec<StreamEvent
     let request = ChatRequest {
         system: "be brief",
         messages: &messages,
+        tail: None,
         tools: &tools,
     };
     let mut events = Vec::new();

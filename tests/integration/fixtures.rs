@@ -137,6 +137,7 @@ async fn every_recorded_provider_stream_works_over_http() {
         let request = ChatRequest {
             system: "sys",
             messages: &messages,
+            tail: None,
             tools: &[],
         };
         let mut shown = String::new();

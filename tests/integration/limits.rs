@@ -35,6 +35,7 @@ async fn ask(server: &MockServer) -> (Result<Reply, LlmError>, usize) {
     let request = ChatRequest {
         system: "",
         messages: &messages,
+        tail: None,
         tools: &[],
     };
     let mut shown = 0;

@@ -32,5 +32,9 @@ mod sandboxed_runs;
 mod sandbox;
 // Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
 mod checkpoint;
+// Hooks through the binary: exit codes, JSON decisions, matchers, timeouts, trust, Stop.
+mod hooks;
+// The todo list: sent last every round, through compaction, sub-agents, resume, stream-json.
+mod todos;
 // Undo through the binary: `corecoder undo`, conflicts, the budget, `/undo` and Esc Esc.
 mod undo;

@@ -339,7 +339,7 @@ impl Llm for ScriptedLlm {
         self.requests
             .lock()
             .expect("lock")
-            .push((request.system.to_string(), request.messages.to_vec()));
+            .push((request.system.to_string(), sent(&request)));
         let next = self.replies.lock().expect("lock").pop_front();
         let (delay, reply) = next.unwrap_or((Duration::ZERO, Ok(text_reply("(script exhausted)"))));
         tokio::time::sleep(delay).await;
@@ -353,6 +353,12 @@ impl Llm for ScriptedLlm {
         }
         reply
     }
+}
+
+/// The messages a request sends after the system prompt: the history, then its tail.
+fn sent(request: &ChatRequest<'_>) -> Vec<Message> {
+    let tail = request.tail.map(Message::user);
+    request.messages.iter().cloned().chain(tail).collect()
 }
 
 pub fn text_reply(text: &str) -> Reply {

@@ -36,3 +36,19 @@ fn backoff_doubles_from_one_second() {
     let waits: Vec<u64> = (1..=3).map(|r| backoff(r).as_secs()).collect();
     assert_eq!(waits, [1, 2, 4]);
 }
+
+#[test]
+fn the_tail_rides_on_a_last_user_or_tool_message_and_stands_alone_otherwise() {
+    let tool = [Message::user("go"), Message::tool("c1", "ok")];
+    let (history, last) = split_tail(&tool, Some("[todo]"));
+    assert_eq!(history, &tool[..1]);
+    assert_eq!(last, Some(Message::tool("c1", "ok\n\n[todo]")));
+    let user = [Message::user("go")];
+    let (history, last) = split_tail(&user, Some("[todo]"));
+    assert!(history.is_empty());
+    assert_eq!(last, Some(Message::user("go\n\n[todo]")));
+    let answered = [Message::user("go"), Message::assistant("done")];
+    let (history, last) = split_tail(&answered, Some("[todo]"));
+    assert_eq!((history.len(), last), (2, Some(Message::user("[todo]"))));
+    assert_eq!(split_tail(&tool, None), (&tool[..], None));
+}
