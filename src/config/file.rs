@@ -29,6 +29,8 @@ pub struct FileSettings {
     pub shell_env: Option<ShellEnv>,
     /// `[sandbox]`: judged in `config::sandbox` (a project's counts only when trusted).
     pub sandbox: Option<super::sandbox::SandboxSection>,
+    /// `[mcp_servers.NAME]`: read by `config::mcp` (a project's need the user's consent).
+    pub mcp_servers: Option<BTreeMap<String, super::mcp::TomlServer>>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.

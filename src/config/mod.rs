@@ -9,6 +9,7 @@
 
 pub mod dotenv;
 pub mod file;
+pub mod mcp;
 pub mod route;
 pub mod sandbox;
 
