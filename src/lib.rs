@@ -60,6 +60,7 @@ pub mod error;
 pub mod event;
 pub mod llm;
 pub mod markdown;
+pub mod mcp;
 pub mod message;
 pub mod permissions;
 pub mod policy;
