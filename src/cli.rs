@@ -84,11 +84,23 @@ pub enum Command {
     /// Apply the shell sandbox in a child and report what this machine enforces: Landlock
     /// ABI, tier, network, writable roots, and a probe of each guarantee (exit 1 if one fails)
     SandboxCheck,
+    /// MCP servers: `corecoder mcp list` starts the configured ones (a project's only when
+    /// allowed) and shows their state, tools and last log lines
+    Mcp {
+        #[command(subcommand)]
+        action: McpAction,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum McpAction {
+    /// Start the servers, list them with their state and tool count, stop them
+    List,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -13,6 +13,7 @@ use corecoder::approval::Approver;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
 use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
+use corecoder::mcp::setup::Setup;
 use corecoder::error::{Error, exit};
 use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Command::CheckCommand { command }) => return check_command(command),
         Some(Command::SandboxCheck) => return sandbox_check(&cli, color),
+        Some(Command::Mcp { .. }) => return mcp_list(&cli, color),
         Some(Command::Completions { shell }) => {
             // The completion script is the program's output, written by clap itself.
             #[allow(clippy::disallowed_methods)]
@@ -208,12 +210,28 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         sandbox.policy(&root, home.as_deref(), &process),
         sandbox.allow_escalation,
     ));
+    let mcp_approver = approver.clone();
     let dispatcher =
         Arc::new(Dispatcher::new(Arc::new(permissions), approver, secrets).with_sandbox(sandbox));
     // Long `bash` outputs are saved here; the directory goes when `run` returns (the session
     // holds the owner), and what a killed earlier run left is removed now.
     let spill = Arc::new(SpillDir::new(std::env::temp_dir()));
     spill.remove_stale();
+    // MCP servers start in the background; the first prompt does not wait for them.
+    let setup = mcp_setup(
+        cli,
+        &files,
+        &cwd,
+        &root,
+        home.as_deref(),
+        &config.shell_env_keep,
+        trusted,
+    );
+    let mcp = runtime.block_on(corecoder::mcp::setup::start(Setup {
+        approver: mcp_approver,
+        events: events.clone(),
+        ..setup
+    }))?;
     let start = Start {
         config,
         cwd: cwd.clone(),
@@ -224,14 +242,79 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         color,
         dispatcher,
         spill,
+        mcp: mcp.clone(),
     };
     let mut session = runtime.block_on(async { SessionRun::start(start) })?;
-    match mode {
+    let outcome = match mode {
         Mode::Repl => {
             let history = home_dir().map(|h| h.join(".corecoder_history"));
             corecoder::repl::run(runtime, &mut session, history)
         }
         Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
+    };
+    if let Some(hub) = mcp {
+        runtime.block_on(hub.shutdown());
+    }
+    outcome
+}
+
+/// What every MCP start-up shares; the caller adds the approver and the event sink.
+fn mcp_setup<'a>(
+    cli: &Cli,
+    files: &'a ConfigFiles,
+    cwd: &'a std::path::Path,
+    root: &'a std::path::Path,
+    home: Option<&'a std::path::Path>,
+    keep: &'a [String],
+    trusted: bool,
+) -> Setup<'a> {
+    Setup {
+        files,
+        cwd,
+        root,
+        home,
+        env: &|k: &str| std::env::var(k).ok(),
+        vars: std::env::vars().collect(),
+        keep,
+        project_trusted: trusted,
+        yes: cli.yes,
+        approver: None,
+        events: Arc::new(|_| {}),
+    }
+}
+
+/// `corecoder mcp list`: needs no API key; starts only what may start without asking.
+fn mcp_list(cli: &Cli, color: bool) -> ExitCode {
+    let report = || -> Result<String, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let cwd = std::env::current_dir()?;
+        let home = home_dir();
+        let files = ConfigFiles::discover(&cwd, home.as_deref())?;
+        let root = corecoder::permissions::project_root(&cwd);
+        let trusted = files.trusts(&root);
+        let keep = files.shell_env_keep(trusted);
+        let setup = mcp_setup(cli, &files, &cwd, &root, home.as_deref(), &keep, trusted);
+        let text = runtime.block_on(corecoder::mcp::setup::list(Setup {
+            events: Arc::new(move |e| {
+                if let corecoder::event::AgentEvent::Notice(n) = e {
+                    render::notice(color, &n);
+                }
+            }),
+            ..setup
+        }))?;
+        Ok(text)
+    };
+    match report() {
+        Ok(text) => {
+            render::plain(&text);
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            render::error(color, &e.to_string());
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

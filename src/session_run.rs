@@ -16,6 +16,7 @@ use crate::dispatch::Dispatcher;
 use crate::error::Error;
 use crate::event::EventSink;
 use crate::llm::usage::UsageTotals;
+use crate::mcp::McpHub;
 use crate::message::Message;
 use crate::policy::Mode;
 use crate::render;
@@ -48,6 +49,8 @@ pub struct Start {
     pub dispatcher: Arc<Dispatcher>,
     /// Where `bash` saves long outputs; the session's end removes it.
     pub spill: Arc<SpillDir>,
+    /// The MCP servers (started in the background); their tools join every agent built here.
+    pub mcp: Option<Arc<McpHub>>,
 }
 
 pub struct SessionRun {
@@ -58,6 +61,7 @@ pub struct SessionRun {
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     spill: Arc<SpillDir>,
+    mcp: Option<Arc<McpHub>>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -79,6 +83,7 @@ impl SessionRun {
             color,
             dispatcher,
             spill,
+            mcp,
         } = start;
         let id = match &resume {
             Resume::Fresh => None,
@@ -137,6 +142,7 @@ impl SessionRun {
             usage: &usage,
             dispatcher: &dispatcher,
             spill: &spill,
+            mcp: mcp.as_ref(),
             store: &store,
             meta: &meta,
         };
@@ -149,6 +155,7 @@ impl SessionRun {
             usage,
             dispatcher,
             spill,
+            mcp,
             store,
             meta,
             claim,
@@ -253,6 +260,10 @@ impl SessionRun {
                 &self.session_id(),
                 &self.dispatcher,
             )),
+            SlashCommand::Mcp => match &self.mcp {
+                Some(hub) => render::plain(&hub.status()),
+                None => render::plain("No MCP servers configured.\n"),
+            },
             SlashCommand::Quit => {}
         }
     }
@@ -317,6 +328,7 @@ impl SessionRun {
             usage: &self.usage,
             dispatcher: &self.dispatcher,
             spill: &self.spill,
+            mcp: self.mcp.as_ref(),
             store: &self.store,
             meta: &self.meta,
         };
@@ -369,6 +381,7 @@ struct Parts<'a> {
     usage: &'a Arc<Mutex<UsageTotals>>,
     dispatcher: &'a Arc<Dispatcher>,
     spill: &'a Arc<SpillDir>,
+    mcp: Option<&'a Arc<McpHub>>,
     store: &'a SessionStore,
     meta: &'a Arc<Mutex<Session>>,
 }
@@ -385,6 +398,10 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
         parts.dispatcher.clone(),
         parts.spill.clone(),
     )?;
+    let agent = match parts.mcp {
+        Some(hub) => agent.with_tool_source(hub.clone()),
+        None => agent,
+    };
     Ok(agent.with_round_hook(hook))
 }
 

@@ -23,6 +23,8 @@ pub enum SlashCommand {
     Permissions(Option<String>),
     /// `/status`: model, endpoint, session, permission mode and the shell sandbox.
     Status,
+    /// `/mcp`: the MCP servers, their state, tool count and last log lines.
+    Mcp,
     Quit,
 }
 
@@ -108,6 +110,12 @@ pub const COMMANDS: &[Spec] = &[
         help: "model, session, permission mode and the shell sandbox in force",
     },
     Spec {
+        name: "/mcp",
+        aliases: &[],
+        args: "",
+        help: "MCP servers: state, tools, last lines of their log",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -164,6 +172,7 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
         "/plan" => SlashCommand::Plan,
         "/permissions" => SlashCommand::Permissions(arg),
         "/status" => SlashCommand::Status,
+        "/mcp" => SlashCommand::Mcp,
         _ => SlashCommand::Quit,
     }))
 }

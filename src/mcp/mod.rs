@@ -21,6 +21,7 @@ pub mod log;
 pub mod naming;
 pub mod protocol;
 pub mod server;
+pub mod setup;
 pub mod stdio;
 pub mod tool;
 pub mod trust;
