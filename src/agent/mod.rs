@@ -279,7 +279,8 @@ impl Agent {
         let extra_schemas;
         let tools = match &self.extra {
             Some(source) => {
-                extra_schemas = [self.schemas.clone(), Toolbox::new(source.tools()).schemas()].concat();
+                extra_schemas =
+                    [self.schemas.clone(), Toolbox::new(source.tools()).schemas()].concat();
                 &extra_schemas
             }
             None => &self.schemas,

@@ -84,10 +84,9 @@ impl Connection {
             guard.answered = true;
             return Err(why);
         }
-        if method == "tools/call" {
-            if let Value::Object(map) = &mut params {
-                map.insert("_meta".into(), json!({"progressToken": id}));
-            }
+        // The request id doubles as the progress token: one lookup finds the waiter.
+        if let (true, Value::Object(map)) = (method == "tools/call", &mut params) {
+            map.insert("_meta".into(), json!({"progressToken": id}));
         }
         if self
             .outgoing

@@ -25,10 +25,9 @@ pub fn result_text(result: &Value) -> Result<String, String> {
         }
     }
     let has_text = blocks_have_text(result);
-    if !has_text {
-        if let Some(structured) = result.get("structuredContent").filter(|v| !v.is_null()) {
-            parts.push(structured.to_string());
-        }
+    let structured = result.get("structuredContent").filter(|v| !v.is_null());
+    if let (false, Some(structured)) = (has_text, structured) {
+        parts.push(structured.to_string());
     }
     let text = cap(&parts.join("\n"));
     if result.get("isError").and_then(Value::as_bool) == Some(true) {

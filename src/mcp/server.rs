@@ -42,7 +42,7 @@ pub struct Listed {
 }
 
 enum Link {
-    Stdio(StdioProcess),
+    Stdio(Box<StdioProcess>),
     Http(HttpSession),
 }
 
@@ -133,7 +133,7 @@ impl Server {
                 };
                 let (process, channels) = StdioProcess::spawn(&spec, self.log.clone())
                     .map_err(|e| format!("cannot run {command}: {e}"))?;
-                (Link::Stdio(process), channels)
+                (Link::Stdio(Box::new(process)), channels)
             }
             Transport::Http { url, headers } => {
                 let (session, channels) = HttpSession::connect(url, headers, self.log.clone())?;

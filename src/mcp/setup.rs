@@ -11,8 +11,8 @@ use super::McpHub;
 use super::server::{Launch, State};
 use super::trust::{self, TrustInput, TrustStore, Verdict};
 use crate::approval::{Answer, ApprovalRequest, Approver, Request};
-use crate::config::ConfigFiles;
 use crate::config::ConfigError;
+use crate::config::ConfigFiles;
 use crate::config::mcp::{self as config, ServerConfig};
 use crate::event::{AgentEvent, EventSink};
 
@@ -53,7 +53,9 @@ pub async fn start(setup: Setup<'_>) -> Result<Option<Arc<McpHub>>, ConfigError>
         let input = TrustInput {
             user_defined: &user_defined,
             project_trusted: setup.project_trusted,
-            remembered: store.as_ref().is_some_and(|s| s.allows(setup.root, &server)),
+            remembered: store
+                .as_ref()
+                .is_some_and(|s| s.allows(setup.root, &server)),
             yes: setup.yes,
             interactive: setup.approver.is_some(),
         };
@@ -78,11 +80,21 @@ pub async fn start(setup: Setup<'_>) -> Result<Option<Arc<McpHub>>, ConfigError>
 /// The servers the user's own files define (the project's entries left out), to recognise a
 /// project entry that runs what the user already runs.
 fn user_defined(setup: &Setup) -> Result<Vec<ServerConfig>, ConfigError> {
-    let user_layers = setup.files.layers().iter().filter(|l| !l.project_file).cloned();
+    let user_layers = setup
+        .files
+        .layers()
+        .iter()
+        .filter(|l| !l.project_file)
+        .cloned();
     let files = ConfigFiles::new(user_layers.collect());
     // A directory with no `.mcp.json` in it keeps the project's file out.
     let nowhere = setup.home.map_or(Path::new("/nonexistent"), |h| h);
-    let loaded = config::load(&files, &nowhere.join(".corecoder/none"), setup.home, setup.env)?;
+    let loaded = config::load(
+        &files,
+        &nowhere.join(".corecoder/none"),
+        setup.home,
+        setup.env,
+    )?;
     Ok(loaded.servers)
 }
 
@@ -118,13 +130,20 @@ async fn ask(setup: &Setup<'_>, store: Option<&TrustStore>, server: &ServerConfi
 /// `env` is added on top by the server itself.
 pub fn filtered_env(vars: Vec<(String, String)>, keep: &[String]) -> BTreeMap<String, String> {
     let hidden = crate::tools::bash::hidden_vars(vars.iter().map(|(k, _)| k.clone()), keep);
-    vars.into_iter().filter(|(k, _)| !hidden.contains(k)).collect()
+    vars.into_iter()
+        .filter(|(k, _)| !hidden.contains(k))
+        .collect()
 }
 
 /// `corecoder mcp list`: starts what may start without asking, waits for them (at most the
 /// longest startup timeout), and returns the status text.
 pub async fn list(setup: Setup<'_>) -> Result<String, ConfigError> {
-    let Some(hub) = start(Setup { approver: None, ..setup }).await? else {
+    let Some(hub) = start(Setup {
+        approver: None,
+        ..setup
+    })
+    .await?
+    else {
         return Ok(McpHub::new(Vec::new(), Arc::new(|_| {})).status());
     };
     let longest = hub

@@ -175,7 +175,7 @@ mod tests {
         assert!(matches!(judge(&theirs, &input(&[])), Verdict::Refuse(r) if r.contains("--yes")));
         // The same name in the user's config does not vouch for another command.
         assert!(matches!(
-            judge(&theirs, &input(&[mine.clone()])),
+            judge(&theirs, &input(std::slice::from_ref(&mine))),
             Verdict::Refuse(_)
         ));
         let same = server("gh", "gh-mcp", true);

@@ -127,7 +127,11 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
             target,
             origin,
         } => {
-            let head = format!("{} wants to start the MCP server {}:", origin.display(), visible(name));
+            let head = format!(
+                "{} wants to start the MCP server {}:",
+                origin.display(),
+                visible(name)
+            );
             out.push_str(&paint(color, BOLD, &head));
             out.push_str(&format!("\n    {}\n", visible(target)));
             let why = "  (a project's file chose this command; it runs with your permissions)";

@@ -32,3 +32,5 @@ mod sandboxed_runs;
 mod sandbox;
 // Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
 mod checkpoint;
+// The MCP client against a fake misbehaving server, the real servers, and HTTP on loopback.
+mod mcp;
