@@ -2,6 +2,7 @@
 //! tests/fixtures/mcp), the real servers `scripts/mcp-test-servers.sh` installs (skipped when
 //! they are not installed), and a Streamable HTTP server on 127.0.0.1:0.
 
+mod binary;
 mod fake;
 mod http;
 mod real;
