@@ -157,6 +157,7 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
 fn said(answer: &Answer) -> String {
     match answer {
         Answer::Once => "yes".into(),
+        Answer::Always(rules) if rules.is_empty() => "yes, always".into(),
         Answer::Always(rules) => format!("yes, and from now on: {}", rules_text(rules)),
         Answer::Deny(_) => "no".into(),
         Answer::Stop => "stopped".into(),

@@ -86,3 +86,49 @@ async fn mcp_a_one_shot_run_calls_a_project_server_allowed_by_yes() {
     let messages = serde_json::to_string(&last.messages()).unwrap();
     assert!(messages.contains("from mcp"), "{messages}");
 }
+
+#[tokio::test]
+async fn mcp_the_repl_asks_before_a_projects_server_starts_and_remembers_always() {
+    let dir = tempfile::tempdir().unwrap();
+    if configured(dir.path()).is_none() {
+        return;
+    }
+    let server = MockServer::start(vec![]).await;
+    let env = [("OPENAI_BASE_URL", server.url.as_str())];
+    let Some(t) = crate::repl::Tmux::start(dir.path(), &env, "") else {
+        return;
+    };
+    let screen = t.wait_for("wants to start the MCP server proj").await;
+    assert!(
+        screen.contains("fake_server.py") && screen.contains("[a] always"),
+        "{screen}"
+    );
+    t.keys(&["a"]);
+    let prompts = mcp_until_ready(&t, 1).await;
+    let remembered = std::fs::read_to_string(dir.path().join(".corecoder/mcp-trust.json")).unwrap();
+    assert!(remembered.contains("\"proj\""), "{remembered}");
+    t.line_at(prompts, "/quit").await;
+    t.wait_for("EXITED=0").await;
+    drop(t);
+    // The next start does not ask again.
+    let Some(t) = crate::repl::Tmux::start(dir.path(), &env, "") else {
+        return;
+    };
+    mcp_until_ready(&t, 1).await;
+    assert!(!t.screen().contains("wants to start"), "{}", t.screen());
+}
+
+/// Types `/mcp` at prompt `n`, `n + 1`, … until it shows `proj` ready (servers start in the
+/// background); returns the number of the next prompt.
+async fn mcp_until_ready(t: &crate::repl::Tmux, mut n: usize) -> usize {
+    for _ in 0..40 {
+        t.line_at(n, "/mcp").await;
+        n += 1;
+        let screen = t.wait_for_n("You > ", n).await;
+        if screen.contains("proj  ready, 11 tools") {
+            return n;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    panic!("proj never became ready:\n{}", t.screen());
+}
