@@ -77,11 +77,12 @@ impl Connection {
         let mut guard = InFlight {
             conn: self,
             id,
-            answered: false,
+            // The protocol forbids cancelling `initialize`; it just fails.
+            settled: method == "initialize",
         };
         // The connection may have closed between the check above and the insert.
         if let Some(why) = self.closed_reason() {
-            guard.answered = true;
+            guard.settled = true;
             return Err(why);
         }
         // The request id doubles as the progress token: one lookup finds the waiter.
@@ -93,7 +94,7 @@ impl Connection {
             .send(protocol::request(id, method, params))
             .is_err()
         {
-            guard.answered = true;
+            guard.settled = true;
             return Err(self
                 .closed_reason()
                 .unwrap_or_else(|| "the server is gone".into()));
@@ -101,7 +102,7 @@ impl Connection {
         loop {
             tokio::select! {
                 reply = &mut rx => {
-                    guard.answered = true;
+                    guard.settled = true;
                     return reply.unwrap_or_else(|_| {
                         Err(self.closed_reason().unwrap_or_else(|| "the server is gone".into()))
                     });
@@ -142,14 +143,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 struct InFlight<'a> {
     conn: &'a Connection,
     id: u64,
-    answered: bool,
+    /// Answered, failed before sending, or never to be cancelled.
+    settled: bool,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         lock(&self.conn.pending).remove(&self.id);
         lock(&self.conn.progress).remove(&self.id);
-        if !self.answered && self.conn.closed_reason().is_none() {
+        if !self.settled && self.conn.closed_reason().is_none() {
             self.conn.notify(
                 "notifications/cancelled",
                 json!({"requestId": self.id, "reason": "cancelled by the user or timed out"}),

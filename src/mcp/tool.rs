@@ -81,6 +81,7 @@ impl Tool for McpTool {
             };
             return Err(ToolError::failed(format!("MCP server {server}: {state}")));
         };
+        let args = if args.is_null() { json!({}) } else { args };
         let params = json!({"name": self.remote, "arguments": args});
         // Dropping this future (Ctrl-C) sends notifications/cancelled; see `client`.
         let result = conn

@@ -305,3 +305,24 @@ async fn mcp_tools_join_the_agent_and_ask_unless_a_rule_allows_them() {
     assert_eq!(tool_result(&llm), "hello");
     s.hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn mcp_more_than_forty_tools_give_one_notice_and_unique_names() {
+    let servers: Option<Vec<ServerConfig>> =
+        ["a", "b", "c", "d"].iter().map(|n| fake(n, &[])).collect();
+    let Some(servers) = servers else {
+        return;
+    };
+    let s = start(servers).await;
+    let tools = s.hub.tools();
+    assert_eq!(tools.len(), 44);
+    let names: std::collections::BTreeSet<&str> = tools.iter().map(|t| t.name()).collect();
+    assert_eq!(names.len(), 44);
+    let notices = s.notices();
+    let warned: Vec<&String> = notices
+        .iter()
+        .filter(|n| n.contains("offer 44 tools"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{notices:?}");
+    s.hub.shutdown().await;
+}
