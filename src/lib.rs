@@ -13,6 +13,7 @@
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
 //! - [`config`], [`cli`], [`prompt`], [`message`], [`error`], [`diff`], [`slash`]: the edges;
+//! - [`mcp`]: the MCP client: servers started in the background, their tools as `McpTool`s;
 //! - [`markdown`]: streamed Markdown and diffs → terminal text (pure);
 //! - [`render`] and [`repl`]: the only modules that print.
 //!
@@ -41,6 +42,9 @@
 //! - Every shell command runs inside the kernel sandbox unless the user chose otherwise
 //!   (`danger-full-access`, or a yes to one escalation): the dispatcher gives `bash` its
 //!   confinement; a sandbox that cannot be applied refuses the command, never falls back.
+//! - A project's files never start a program on their own: an MCP server they define starts
+//!   only with the person's consent (asked in the REPL, remembered per definition), `--yes`,
+//!   or the user's own config; MCP servers get the shell's filtered environment.
 //! - Tools put bytes on disk only through `durable::replace`: a crash leaves the old file or
 //!   the new one, and no stray temp file.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
