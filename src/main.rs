@@ -218,15 +218,8 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let spill = Arc::new(SpillDir::new(std::env::temp_dir()));
     spill.remove_stale();
     // MCP servers start in the background; the first prompt does not wait for them.
-    let setup = mcp_setup(
-        cli,
-        &files,
-        &cwd,
-        &root,
-        home.as_deref(),
-        &config.shell_env_keep,
-        trusted,
-    );
+    let setup = Setup::new(&files, &cwd, &root, home.as_deref(), &config.shell_env_keep)
+        .trusting(trusted, cli.yes);
     let mcp = runtime.block_on(corecoder::mcp::setup::start(Setup {
         approver: mcp_approver,
         events: events.clone(),
@@ -258,31 +251,6 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     outcome
 }
 
-/// What every MCP start-up shares; the caller adds the approver and the event sink.
-fn mcp_setup<'a>(
-    cli: &Cli,
-    files: &'a ConfigFiles,
-    cwd: &'a std::path::Path,
-    root: &'a std::path::Path,
-    home: Option<&'a std::path::Path>,
-    keep: &'a [String],
-    trusted: bool,
-) -> Setup<'a> {
-    Setup {
-        files,
-        cwd,
-        root,
-        home,
-        env: &|k: &str| std::env::var(k).ok(),
-        vars: std::env::vars().collect(),
-        keep,
-        project_trusted: trusted,
-        yes: cli.yes,
-        approver: None,
-        events: Arc::new(|_| {}),
-    }
-}
-
 /// `corecoder mcp list`: needs no API key; starts only what may start without asking.
 fn mcp_list(cli: &Cli, color: bool) -> ExitCode {
     let report = || -> Result<String, Error> {
@@ -295,7 +263,8 @@ fn mcp_list(cli: &Cli, color: bool) -> ExitCode {
         let root = corecoder::permissions::project_root(&cwd);
         let trusted = files.trusts(&root);
         let keep = files.shell_env_keep(trusted);
-        let setup = mcp_setup(cli, &files, &cwd, &root, home.as_deref(), &keep, trusted);
+        let setup =
+            Setup::new(&files, &cwd, &root, home.as_deref(), &keep).trusting(trusted, cli.yes);
         let text = runtime.block_on(corecoder::mcp::setup::list(Setup {
             events: Arc::new(move |e| {
                 if let corecoder::event::AgentEvent::Notice(n) = e {

@@ -36,6 +36,41 @@ pub struct Setup<'a> {
     pub events: EventSink,
 }
 
+impl<'a> Setup<'a> {
+    /// From the process: its environment, no approver, no trust, notices dropped (the caller
+    /// sets what differs).
+    pub fn new(
+        files: &'a ConfigFiles,
+        cwd: &'a Path,
+        root: &'a Path,
+        home: Option<&'a Path>,
+        keep: &'a [String],
+    ) -> Setup<'a> {
+        Setup {
+            files,
+            cwd,
+            root,
+            home,
+            env: &|k: &str| std::env::var(k).ok(),
+            vars: std::env::vars().collect(),
+            keep,
+            project_trusted: false,
+            yes: false,
+            approver: None,
+            events: Arc::new(|_| {}),
+        }
+    }
+
+    /// Whether the user's config trusts the project, and whether `--yes` was given.
+    pub fn trusting(self, project_trusted: bool, yes: bool) -> Setup<'a> {
+        Setup {
+            project_trusted,
+            yes,
+            ..self
+        }
+    }
+}
+
 /// Reads the servers, settles consent, and starts the allowed ones in the background. `None`
 /// when no server is configured.
 pub async fn start(setup: Setup<'_>) -> Result<Option<Arc<McpHub>>, ConfigError> {
