@@ -22,7 +22,9 @@ fn configured(dir: &Path) -> Option<()> {
         format!("[mcp_servers.mine]\ncommand = {python:?}\nargs = [{script:?}]\n"),
     )
     .unwrap();
-    let project = json!({"mcpServers": {"proj": {"command": python, "args": [script]}}});
+    let project = json!({"mcpServers": {"proj": {
+        "command": python, "args": [script], "env": {"FAKE_MCP_MARK": "proj-listed"}
+    }}});
     std::fs::write(dir.join(".mcp.json"), project.to_string()).unwrap();
     Some(())
 }
@@ -57,9 +59,13 @@ async fn mcp_a_one_shot_run_calls_a_project_server_allowed_by_yes() {
         return;
     }
     let server = MockServer::start(vec![
-        // The first prompt does not wait for the servers: the model's first call gives them
-        // time to start (generously) before it calls one.
-        Script::Sse(sse_tools(&[("c1", "bash", json!({"command": "sleep 3"}))])),
+        // The first prompt does not wait for the servers: the model's first call waits until
+        // the server has listed its tools (it marks that with a file) before it calls one.
+        Script::Sse(sse_tools(&[(
+            "c1",
+            "bash",
+            json!({"command": "for i in $(seq 200); do [ -e proj-listed ] && break; sleep 0.05; done; sleep 0.5"}),
+        )])),
         Script::Sse(sse_tools(&[(
             "c2",
             "mcp__proj__echo",
