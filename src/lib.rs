@@ -90,18 +90,20 @@ use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
 use crate::tools::bash::{Bash, SpillDir};
 use crate::tools::exit_plan_mode::ExitPlanMode;
-use crate::tools::{ToolContext, Toolbox};
+use crate::tools::{ToolContext, ToolSource, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
 /// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
 /// tool context, the totals and the shell's spill directory are passed in so a rebuilt agent
-/// (`/model`) keeps them.
+/// (`/model`) keeps them. `extra_tools`: the MCP servers' tools, for the agent and its
+/// sub-agents.
 pub fn build_agent(
     config: &Config,
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     spill: Arc<SpillDir>,
+    extra_tools: Option<Arc<dyn ToolSource>>,
 ) -> Result<Agent, LlmError> {
     let llm: Arc<dyn Llm> = Arc::new(OpenAiClient::new(ClientSettings {
         base_url: config.base_url.clone(),
@@ -124,18 +126,24 @@ pub fn build_agent(
         Arc::clone(&usage),
     )
     .with_text_call_recovery(config.text_tool_calls)
-    .with_dispatcher(dispatcher.clone());
+    .with_dispatcher(dispatcher.clone())
+    .with_tool_source(extra_tools.clone());
     let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref(), &sandbox);
-    Ok(Agent::new(
+    let agent = Agent::new(
         llm,
         toolbox,
         system,
         ContextManager::new(config.max_context),
         ctx,
-    )
-    .with_usage(usage)
-    .with_dispatcher(dispatcher)
-    .with_max_rounds(config.max_rounds)
-    .with_text_call_recovery(config.text_tool_calls))
+    );
+    let agent = match extra_tools {
+        Some(source) => agent.with_tool_source(source),
+        None => agent,
+    };
+    Ok(agent
+        .with_usage(usage)
+        .with_dispatcher(dispatcher)
+        .with_max_rounds(config.max_rounds)
+        .with_text_call_recovery(config.text_tool_calls))
 }

@@ -397,11 +397,10 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
         parts.usage.clone(),
         parts.dispatcher.clone(),
         parts.spill.clone(),
+        parts
+            .mcp
+            .map(|hub| hub.clone() as Arc<dyn crate::tools::ToolSource>),
     )?;
-    let agent = match parts.mcp {
-        Some(hub) => agent.with_tool_source(hub.clone()),
-        None => agent,
-    };
     Ok(agent.with_round_hook(hook))
 }
 

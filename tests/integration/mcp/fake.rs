@@ -326,3 +326,66 @@ async fn mcp_more_than_forty_tools_give_one_notice_and_unique_names() {
     assert_eq!(warned.len(), 1, "{notices:?}");
     s.hub.shutdown().await;
 }
+
+#[tokio::test]
+async fn mcp_tools_reach_sub_agents_too() {
+    use crate::support::{ScriptedLlm, dispatcher, text_reply, tool_reply};
+    use corecoder::agent::Agent;
+    use corecoder::agent::subagent::SubAgent;
+    use corecoder::context::ContextManager;
+    use corecoder::policy::Mode;
+    use corecoder::tools::Toolbox;
+
+    let Some(server) = fake("sub", &[]) else {
+        return;
+    };
+    let s = start(vec![server]).await;
+    // Parent: delegate; child: call the MCP tool, then answer; parent: answer.
+    let llm = ScriptedLlm::new(vec![
+        Ok(tool_reply(&[(
+            "p1",
+            "agent",
+            r#"{"task": "echo via mcp"}"#,
+        )])),
+        Ok(tool_reply(&[(
+            "s1",
+            "mcp__sub__echo",
+            r#"{"text": "child saw mcp"}"#,
+        )])),
+        Ok(text_reply("child done")),
+        Ok(text_reply("parent done")),
+    ]);
+    let dispatcher = dispatcher(s.workspace.path(), Mode::BypassPermissions, None);
+    let source: Arc<dyn ToolSource> = s.hub.clone();
+    let sub = SubAgent::new(
+        llm.clone(),
+        Toolbox::basic(),
+        "sub".into(),
+        128_000,
+        Arc::default(),
+    )
+    .with_dispatcher(dispatcher.clone())
+    .with_tool_source(Some(source.clone()));
+    let mut agent = Agent::new(
+        llm.clone(),
+        Toolbox::basic().with(Arc::new(sub)),
+        "system".into(),
+        ContextManager::new(128_000),
+        s.ctx(),
+    )
+    .with_dispatcher(dispatcher)
+    .with_tool_source(source);
+    agent.run_turn("go").await.unwrap();
+    // The child's second request carries the MCP tool's result.
+    let requests = llm.requests();
+    let results: Vec<String> = requests[2]
+        .1
+        .iter()
+        .filter_map(|m| match m {
+            corecoder::message::Message::Tool { content, .. } => Some(content.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(results, ["child saw mcp"]);
+    s.hub.shutdown().await;
+}
