@@ -146,12 +146,22 @@ pub struct McpServers {
 }
 
 /// Reads every source; a malformed JSON file is an error naming it, like a malformed TOML file.
+/// `env` expands the user's files; `project_env` the project's, which the caller narrows (a
+/// repository must not put `${AWS_SECRET_ACCESS_KEY}` into a URL or an argument it chose).
 pub fn load(
     files: &ConfigFiles,
     cwd: &Path,
     home: Option<&Path>,
     env: &dyn Fn(&str) -> Option<String>,
+    project_env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<McpServers, ConfigError> {
+    let pick = |source: &ServerSource| {
+        if source.is_project() {
+            project_env
+        } else {
+            env
+        }
+    };
     let mut out = Gather::default();
     for layer in files.layers() {
         let source = if layer.project_file {
@@ -164,7 +174,7 @@ pub fn load(
                 out.claim(name);
                 continue;
             }
-            let built = from_toml(name, server, &source, env);
+            let built = from_toml(name, server, &source, pick(&source));
             out.add(name, built);
         }
     }
@@ -177,7 +187,7 @@ pub fn load(
             continue;
         };
         for (name, server) in &parsed.mcp_servers {
-            let built = from_json(name, server, &source, env);
+            let built = from_json(name, server, &source, pick(&source));
             out.add(name, built);
         }
     }

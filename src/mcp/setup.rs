@@ -74,7 +74,14 @@ impl<'a> Setup<'a> {
 /// Reads the servers, settles consent, and starts the allowed ones in the background. `None`
 /// when no server is configured.
 pub async fn start(setup: Setup<'_>) -> Result<Option<Arc<McpHub>>, ConfigError> {
-    let loaded = config::load(setup.files, setup.cwd, setup.home, setup.env)?;
+    // A project's definitions expand only what its servers would see anyway (unless the user
+    // trusts the project): the secret filter of the shell, applied to `${VAR}`.
+    let hidden = hidden_names(&setup);
+    let project_env = |k: &str| {
+        let visible = setup.project_trusted || !hidden.iter().any(|h| h == k);
+        visible.then(|| (setup.env)(k)).flatten()
+    };
+    let loaded = config::load(setup.files, setup.cwd, setup.home, setup.env, &project_env)?;
     for notice in &loaded.notices {
         (setup.events)(AgentEvent::Notice(notice.clone()));
     }
@@ -129,6 +136,7 @@ fn user_defined(setup: &Setup) -> Result<Vec<ServerConfig>, ConfigError> {
         &nowhere.join(".corecoder/none"),
         setup.home,
         setup.env,
+        setup.env,
     )?;
     Ok(loaded.servers)
 }
@@ -158,6 +166,12 @@ async fn ask(setup: &Setup<'_>, store: Option<&TrustStore>, server: &ServerConfi
         }
         Answer::Deny(_) | Answer::Stop => State::NotTrusted,
     }
+}
+
+/// The names of the process's variables the shell does not see.
+fn hidden_names(setup: &Setup) -> Vec<String> {
+    let names = setup.vars.iter().map(|(k, _)| k.clone());
+    crate::tools::bash::hidden_vars(names, setup.keep)
 }
 
 /// The process environment less what the shell does not get either (provider keys, names with
@@ -196,6 +210,33 @@ pub async fn list(setup: Setup<'_>) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_projects_definition_cannot_expand_a_hidden_variable_unless_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = r#"{"mcpServers": {"p": {"command": "x", "args": ["${MY_TOKEN}", "${LANG}"]}}}"#;
+        std::fs::write(dir.path().join(".mcp.json"), json).unwrap();
+        let files = ConfigFiles::default();
+        let env = |k: &str| match k {
+            "MY_TOKEN" => Some("s3cret".to_string()),
+            "LANG" => Some("C".to_string()),
+            _ => None,
+        };
+        for (trusted, want) in [(false, "x  C"), (true, "x s3cret C")] {
+            let setup = Setup {
+                env: &env,
+                vars: vec![
+                    ("MY_TOKEN".into(), "s3cret".into()),
+                    ("LANG".into(), "C".into()),
+                ],
+                ..Setup::new(&files, dir.path(), dir.path(), None, &[])
+            }
+            .trusting(trusted, false);
+            let hub = start(setup).await.unwrap().unwrap();
+            assert_eq!(hub.servers()[0].config.target(), want);
+            hub.shutdown().await;
+        }
+    }
 
     #[test]
     fn servers_get_the_environment_without_secrets() {

@@ -59,7 +59,7 @@ fn sources_are_read_in_precedence_order_and_never_merged() {
          [mcp_servers.gh]\nurl = \"https://gh/mcp\"\nbearer_token_env_var = \"TOKEN\"\n",
     );
     let env = env_of(&[("HOME", "/h"), ("TOKEN", "t0k")]);
-    let got = load(&files, dir.path(), Some(home.path()), &env).unwrap();
+    let got = load(&files, dir.path(), Some(home.path()), &env, &env).unwrap();
     let names: Vec<&str> = got.servers.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(names, ["a", "gh", "web", "legacy"]);
     let a = &got.servers[0];
@@ -96,7 +96,14 @@ fn sources_are_read_in_precedence_order_and_never_merged() {
 fn a_broken_json_file_names_itself_and_a_bad_toml_key_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(".mcp.json"), "{not json").unwrap();
-    let err = load(&ConfigFiles::default(), dir.path(), None, &|_| None).unwrap_err();
+    let err = load(
+        &ConfigFiles::default(),
+        dir.path(),
+        None,
+        &|_| None,
+        &|_| None,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains(".mcp.json"), "{err}");
     let bad: Result<FileSettings, _> = toml::from_str("[mcp_servers.a]\ncomand = \"x\"\n");
     assert!(bad.unwrap_err().to_string().contains("comand"));
@@ -109,8 +116,25 @@ fn enabled_and_disabled_tools_filter_what_a_server_offers() {
         "[mcp_servers.s]\ncommand = \"x\"\nenabled_tools = [\"a\", \"b\"]\ndisabled_tools = [\"b\"]\n",
     );
     let dir = tempfile::tempdir().unwrap();
-    let got = load(&files, dir.path(), None, &|_| None).unwrap();
+    let got = load(&files, dir.path(), None, &|_| None, &|_| None).unwrap();
     let s = &got.servers[0];
     assert!(s.offers("a") && !s.offers("b") && !s.offers("c"));
     assert_eq!(s.startup_timeout, DEFAULT_STARTUP_TIMEOUT);
+}
+
+#[test]
+fn a_projects_file_expands_with_its_own_lookup_and_the_users_with_the_full_one() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".mcp.json"),
+        r#"{"mcpServers": {"p": {"command": "x", "args": ["${SECRET_TOKEN}", "${HOME}"]}}}"#,
+    )
+    .unwrap();
+    let files = files("", "[mcp_servers.u]\ncommand = \"${SECRET_TOKEN}\"\n");
+    let full = env_of(&[("HOME", "/h"), ("SECRET_TOKEN", "s3cret")]);
+    let narrow = env_of(&[("HOME", "/h")]);
+    let got = load(&files, dir.path(), None, &full, &narrow).unwrap();
+    let target = |n: &str| got.servers.iter().find(|s| s.name == n).unwrap().target();
+    assert_eq!(target("u"), "s3cret");
+    assert_eq!(target("p"), "x  /h");
 }
