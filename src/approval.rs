@@ -34,6 +34,15 @@ pub enum Request {
     },
     /// The model's plan, at the end of plan mode.
     Plan { plan: String },
+    /// Whether to start an MCP server a project's file defines (`y` this time, `a` always for
+    /// this definition in this project, `n` not now).
+    McpServer {
+        name: String,
+        /// The command line or URL.
+        target: String,
+        /// The file that defines it.
+        origin: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

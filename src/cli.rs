@@ -87,6 +87,12 @@ pub enum Command {
     /// Undo the last turn(s) of this directory's newest session (a `-p` run's too): shows what
     /// will change, asks, restores the files and cuts the saved conversation
     Undo(UndoArgs),
+    /// MCP servers: `corecoder mcp list` starts the configured ones (a project's only when
+    /// allowed) and shows their state, tools and last log lines
+    Mcp {
+        #[command(subcommand)]
+        action: McpAction,
+    },
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -115,6 +121,12 @@ pub struct UndoArgs {
     /// Bring the checkpoint store within its budget and show its size
     #[arg(long)]
     pub gc: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum McpAction {
+    /// Start the servers, list them with their state and tool count, stop them
+    List,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]

@@ -14,6 +14,7 @@
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
 //! - [`config`], [`cli`], [`prompt`], [`message`], [`error`], [`diff`], [`slash`]: the edges;
+//! - [`mcp`]: the MCP client: servers started in the background, their tools as `McpTool`s;
 //! - [`markdown`]: streamed Markdown and diffs → terminal text (pure);
 //! - [`render`] and [`repl`]: the only modules that print.
 //!
@@ -45,6 +46,9 @@
 //! - Every shell command runs inside the kernel sandbox unless the user chose otherwise
 //!   (`danger-full-access`, or a yes to one escalation): the dispatcher gives `bash` its
 //!   confinement; a sandbox that cannot be applied refuses the command, never falls back.
+//! - A project's files never start a program on their own: an MCP server they define starts
+//!   only with the person's consent (asked in the REPL, remembered per definition), `--yes`,
+//!   or the user's own config; MCP servers get the shell's filtered environment.
 //! - Tools put bytes on disk only through `durable::replace`: a crash leaves the old file or
 //!   the new one, and no stray temp file.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
@@ -65,6 +69,7 @@ pub mod event;
 pub mod hooks;
 pub mod llm;
 pub mod markdown;
+pub mod mcp;
 pub mod message;
 pub mod permissions;
 pub mod policy;
@@ -91,18 +96,20 @@ use crate::llm::usage::UsageTotals;
 use crate::llm::{Llm, LlmError};
 use crate::tools::bash::{Bash, SpillDir};
 use crate::tools::exit_plan_mode::ExitPlanMode;
-use crate::tools::{ToolContext, Toolbox};
+use crate::tools::{ToolContext, ToolSource, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
 /// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
 /// tool context, the totals and the shell's spill directory are passed in so a rebuilt agent
-/// (`/model`) keeps them.
+/// (`/model`) keeps them. `extra_tools`: the MCP servers' tools, for the agent and its
+/// sub-agents.
 pub fn build_agent(
     config: &Config,
     ctx: ToolContext,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     spill: Arc<SpillDir>,
+    extra_tools: Option<Arc<dyn ToolSource>>,
 ) -> Result<Agent, LlmError> {
     let llm: Arc<dyn Llm> = Arc::new(OpenAiClient::new(ClientSettings {
         base_url: config.base_url.clone(),
@@ -125,18 +132,24 @@ pub fn build_agent(
         Arc::clone(&usage),
     )
     .with_text_call_recovery(config.text_tool_calls)
-    .with_dispatcher(dispatcher.clone());
+    .with_dispatcher(dispatcher.clone())
+    .with_tool_source(extra_tools.clone());
     let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
     let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref(), &sandbox);
-    Ok(Agent::new(
+    let agent = Agent::new(
         llm,
         toolbox,
         system,
         ContextManager::new(config.max_context),
         ctx,
-    )
-    .with_usage(usage)
-    .with_dispatcher(dispatcher)
-    .with_max_rounds(config.max_rounds)
-    .with_text_call_recovery(config.text_tool_calls))
+    );
+    let agent = match extra_tools {
+        Some(source) => agent.with_tool_source(source),
+        None => agent,
+    };
+    Ok(agent
+        .with_usage(usage)
+        .with_dispatcher(dispatcher)
+        .with_max_rounds(config.max_rounds)
+        .with_text_call_recovery(config.text_tool_calls))
 }

@@ -15,6 +15,7 @@ use corecoder::config::{self, Config, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
 use corecoder::error::{Error, exit};
 use corecoder::hooks::Hooks;
+use corecoder::mcp::setup::Setup;
 use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::approval::TerminalApprover;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
         Some(Command::CheckCommand { command }) => return check_command(command),
         Some(Command::SandboxCheck) => return sandbox_check(&cli, color),
         Some(Command::Undo(args)) => return undo_command(args, color),
+        Some(Command::Mcp { .. }) => return mcp_list(&cli, color),
         Some(Command::Completions { shell }) => {
             // The completion script is the program's output, written by clap itself.
             #[allow(clippy::disallowed_methods)]
@@ -263,6 +265,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         sandbox.policy(&root, home.as_deref(), &process),
         sandbox.allow_escalation,
     ));
+    let mcp_approver = approver.clone();
     // Checkpoints for undo: pointed at the session once its id is known.
     let undo = Arc::new(Undo::off(
         "undo is off (CORECODER_CHECKPOINTS or [checkpoints])",
@@ -287,6 +290,14 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     // holds the owner), and what a killed earlier run left is removed now.
     let spill = Arc::new(SpillDir::new(std::env::temp_dir()));
     spill.remove_stale();
+    // MCP servers start in the background; the first prompt does not wait for them.
+    let setup = Setup::new(&files, &cwd, &root, home.as_deref(), &config.shell_env_keep)
+        .trusting(trusted, cli.yes);
+    let mcp = runtime.block_on(corecoder::mcp::setup::start(Setup {
+        approver: mcp_approver,
+        events: events.clone(),
+        ..setup
+    }))?;
     let start = Start {
         config,
         cwd: cwd.clone(),
@@ -299,14 +310,55 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         spill,
         undo,
         checkpoints: checkpoint_store,
+        mcp: mcp.clone(),
     };
     let mut session = runtime.block_on(async { SessionRun::start(start) })?;
-    match mode {
+    let outcome = match mode {
         Mode::Repl => {
             let history = home_dir().map(|h| h.join(".corecoder_history"));
             corecoder::repl::run(runtime, &mut session, history)
         }
         Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
+    };
+    if let Some(hub) = mcp {
+        runtime.block_on(hub.shutdown());
+    }
+    outcome
+}
+
+/// `corecoder mcp list`: needs no API key; starts only what may start without asking.
+fn mcp_list(cli: &Cli, color: bool) -> ExitCode {
+    let report = || -> Result<String, Error> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let cwd = std::env::current_dir()?;
+        let home = home_dir();
+        let files = ConfigFiles::discover(&cwd, home.as_deref())?;
+        let root = corecoder::permissions::project_root(&cwd);
+        let trusted = files.trusts(&root);
+        let keep = files.shell_env_keep(trusted);
+        let setup =
+            Setup::new(&files, &cwd, &root, home.as_deref(), &keep).trusting(trusted, cli.yes);
+        let text = runtime.block_on(corecoder::mcp::setup::list(Setup {
+            events: Arc::new(move |e| {
+                if let corecoder::event::AgentEvent::Notice(n) = e {
+                    render::notice(color, &n);
+                }
+            }),
+            ..setup
+        }))?;
+        Ok(text)
+    };
+    match report() {
+        Ok(text) => {
+            render::plain(&text);
+            ExitCode::from(exit::OK)
+        }
+        Err(e) => {
+            render::error(color, &e.to_string());
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

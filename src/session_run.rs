@@ -19,6 +19,7 @@ use crate::dispatch::Dispatcher;
 use crate::error::Error;
 use crate::event::EventSink;
 use crate::llm::usage::UsageTotals;
+use crate::mcp::McpHub;
 use crate::message::Message;
 use crate::policy::Mode;
 use crate::render;
@@ -57,6 +58,8 @@ pub struct Start {
     pub undo: Arc<Undo>,
     /// The checkpoint store and the workspace it covers (`None`: undo is off).
     pub checkpoints: Option<(Store, PathBuf)>,
+    /// The MCP servers (started in the background); their tools join every agent built here.
+    pub mcp: Option<Arc<McpHub>>,
 }
 
 pub struct SessionRun {
@@ -69,6 +72,7 @@ pub struct SessionRun {
     spill: Arc<SpillDir>,
     undo: Arc<Undo>,
     checkpoints: Option<(Store, PathBuf)>,
+    mcp: Option<Arc<McpHub>>,
     store: SessionStore,
     /// Id, model and directory of the session file (its `messages` stay empty: the agent
     /// holds them). Shared with the autosave hook, so `/save name` redirects later saves.
@@ -92,6 +96,7 @@ impl SessionRun {
             spill,
             undo,
             checkpoints,
+            mcp,
         } = start;
         let id = match &resume {
             Resume::Fresh => None,
@@ -154,6 +159,7 @@ impl SessionRun {
             usage: &usage,
             dispatcher: &dispatcher,
             spill: &spill,
+            mcp: mcp.as_ref(),
             store: &store,
             meta: &meta,
         };
@@ -168,6 +174,7 @@ impl SessionRun {
             spill,
             undo,
             checkpoints,
+            mcp,
             store,
             meta,
             claim,
@@ -284,6 +291,10 @@ impl SessionRun {
                 Ok((list, _)) => render::plain(&list),
                 Err(e) => render::error(color, &e),
             },
+            SlashCommand::Mcp => match &self.mcp {
+                Some(hub) => render::plain(&hub.status()),
+                None => render::plain("No MCP servers configured.\n"),
+            },
             // Asked about first: the REPL's business, as leaving is.
             SlashCommand::Undo(_) | SlashCommand::Quit => {}
         }
@@ -349,6 +360,7 @@ impl SessionRun {
             usage: &self.usage,
             dispatcher: &self.dispatcher,
             spill: &self.spill,
+            mcp: self.mcp.as_ref(),
             store: &self.store,
             meta: &self.meta,
         };
@@ -403,6 +415,7 @@ struct Parts<'a> {
     usage: &'a Arc<Mutex<UsageTotals>>,
     dispatcher: &'a Arc<Dispatcher>,
     spill: &'a Arc<SpillDir>,
+    mcp: Option<&'a Arc<McpHub>>,
     store: &'a SessionStore,
     meta: &'a Arc<Mutex<Session>>,
 }
@@ -422,6 +435,9 @@ fn assemble(config: &Config, parts: &Parts, color: bool) -> Result<Agent, Error>
         parts.usage.clone(),
         parts.dispatcher.clone(),
         parts.spill.clone(),
+        parts
+            .mcp
+            .map(|hub| hub.clone() as Arc<dyn crate::tools::ToolSource>),
     )?;
     Ok(agent.with_round_hook(hook))
 }

@@ -29,6 +29,8 @@ pub enum SlashCommand {
     Undo(usize),
     /// `/checkpoints`: the turns that can be undone.
     Checkpoints,
+    /// `/mcp`: the MCP servers, their state, tool count and last log lines.
+    Mcp,
     Quit,
 }
 
@@ -132,6 +134,12 @@ pub const COMMANDS: &[Spec] = &[
         help: "the turns that can be undone (also Esc Esc at an empty prompt)",
     },
     Spec {
+        name: "/mcp",
+        aliases: &[],
+        args: "",
+        help: "MCP servers: state, tools, last lines of their log",
+    },
+    Spec {
         name: "/quit",
         aliases: &["/exit"],
         args: "",
@@ -196,6 +204,7 @@ pub fn parse(line: &str) -> Option<Result<SlashCommand, String>> {
             Some(_) => return Some(Err("usage: /undo or /undo N (N turns back, N ≥ 1)".into())),
         },
         "/checkpoints" => SlashCommand::Checkpoints,
+        "/mcp" => SlashCommand::Mcp,
         _ => SlashCommand::Quit,
     }))
 }

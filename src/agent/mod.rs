@@ -27,7 +27,7 @@ use crate::llm::usage::UsageTotals;
 use crate::llm::{ChatRequest, Llm, LlmError, StreamEvent, Usage, textual_calls};
 use crate::message::{Message, ToolCall};
 use crate::policy::Mode;
-use crate::tools::{ToolContext, ToolOutput, Toolbox};
+use crate::tools::{ToolContext, ToolOutput, ToolSource, Toolbox};
 
 /// Called with the whole history each time a round has been appended (sessions autosave).
 pub type RoundHook = Box<dyn FnMut(&[Message]) + Send + Sync>;
@@ -64,6 +64,8 @@ pub struct Agent {
     replies: u64,
     on_round: Option<RoundHook>,
     recover_text_calls: bool,
+    /// Tools that come and go (MCP servers), added to `toolbox` each round.
+    extra: Option<Arc<dyn ToolSource>>,
 }
 
 impl Agent {
@@ -89,6 +91,24 @@ impl Agent {
             replies: 0,
             on_round: None,
             recover_text_calls: true,
+            extra: None,
+        }
+    }
+
+    /// Adds the tools of `source` (read again every round) to the fixed toolbox.
+    pub fn with_tool_source(mut self, source: Arc<dyn ToolSource>) -> Self {
+        self.extra = Some(source);
+        self
+    }
+
+    /// The fixed tools plus what the tool source offers right now.
+    fn current_tools(&self) -> Toolbox {
+        match &self.extra {
+            Some(source) => source
+                .tools()
+                .into_iter()
+                .fold(self.toolbox.clone(), Toolbox::with),
+            None => self.toolbox.clone(),
         }
     }
 
@@ -139,7 +159,7 @@ impl Agent {
     }
 
     pub fn tool_names(&self) -> Vec<String> {
-        self.toolbox
+        self.current_tools()
             .names()
             .into_iter()
             .map(str::to_string)
@@ -283,13 +303,22 @@ impl Agent {
         } else {
             &self.system
         };
+        let extra_schemas;
+        let tools = match &self.extra {
+            Some(source) => {
+                extra_schemas =
+                    [self.schemas.clone(), Toolbox::new(source.tools()).schemas()].concat();
+                &extra_schemas
+            }
+            None => &self.schemas,
+        };
         // The task list goes last and never into the history (see `tools::todo`).
         let todos = self.ctx.todos.reminder();
         let request = ChatRequest {
             system,
             messages: &self.messages,
             tail: todos.as_deref(),
-            tools: &self.schemas,
+            tools,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;
         self.replies += 1;
@@ -320,7 +349,7 @@ impl Agent {
         if !self.recover_text_calls {
             return;
         }
-        let Some(found) = textual_calls::recover(&reply.text, &self.toolbox.names()) else {
+        let Some(found) = textual_calls::recover(&reply.text, &self.current_tools().names()) else {
             return;
         };
         reply.text = found.text;
@@ -341,10 +370,11 @@ impl Agent {
     /// Dropping this future drops the `JoinSet`, which aborts every call (and kills their child
     /// processes); a stop at an approval prompt does the same to the calls still running.
     async fn run_tools(&self, calls: &[ToolCall]) -> Result<Vec<String>, Stopped> {
+        let toolbox = self.current_tools();
         let prints: Vec<Footprint> = calls
             .iter()
             .map(|c| {
-                let tool = self.toolbox.get(&c.function.name);
+                let tool = toolbox.get(&c.function.name);
                 self.dispatcher.footprint(tool.as_ref(), c, &self.ctx)
             })
             .collect();
@@ -359,8 +389,8 @@ impl Agent {
                 name: call.function.name.clone(),
                 arguments: call.function.arguments.clone(),
             });
-            let tool = self.toolbox.get(&call.function.name);
-            let names = self.toolbox.clone();
+            let tool = toolbox.get(&call.function.name);
+            let names = toolbox.clone();
             let call = call.clone();
             let ctx = self.ctx.clone();
             let dispatcher = self.dispatcher.clone();

@@ -18,7 +18,7 @@ use crate::event::AgentEvent;
 use crate::llm::Llm;
 use crate::llm::usage::UsageTotals;
 use crate::policy::Action;
-use crate::tools::{Tool, ToolContext, ToolError, Toolbox, parse_args};
+use crate::tools::{Tool, ToolContext, ToolError, ToolSource, Toolbox, parse_args};
 
 const MAX_ROUNDS: usize = 20;
 const MAX_RESULT: usize = 5_000;
@@ -32,6 +32,8 @@ pub struct SubAgent {
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
     recover_text_calls: bool,
+    /// The parent's changing tools (MCP), offered to every child too.
+    extra: Option<Arc<dyn ToolSource>>,
 }
 
 impl SubAgent {
@@ -50,7 +52,14 @@ impl SubAgent {
             usage,
             dispatcher: Arc::default(),
             recover_text_calls: true,
+            extra: None,
         }
+    }
+
+    /// As [`Agent::with_tool_source`], for the child agents.
+    pub fn with_tool_source(mut self, source: Option<Arc<dyn ToolSource>>) -> Self {
+        self.extra = source;
+        self
     }
 
     /// The parent's dispatcher: the children's calls obey the same policy and ask through
@@ -120,6 +129,9 @@ impl Tool for SubAgent {
         .with_usage(self.usage.clone())
         .with_dispatcher(self.dispatcher.clone())
         .with_text_call_recovery(self.recover_text_calls);
+        if let Some(source) = &self.extra {
+            child = child.with_tool_source(source.clone());
+        }
         match child.run_turn(&args.task).await {
             Ok(TurnOutcome::Done { text, .. }) => {
                 Ok(format!("[Sub-agent completed]\n{}", cut(text)))

@@ -33,6 +33,8 @@ pub struct FileSettings {
     pub hooks: Option<super::hooks::HooksSection>,
     /// `[checkpoints]`: judged in `config::checkpoints` (a project's counts only when trusted).
     pub checkpoints: Option<super::checkpoints::CheckpointSection>,
+    /// `[mcp_servers.NAME]`: read by `config::mcp` (a project's need the user's consent).
+    pub mcp_servers: Option<BTreeMap<String, super::mcp::TomlServer>>,
     /// Per-project settings of the user's file, keyed by the project's absolute path.
     pub projects: Option<BTreeMap<String, ProjectSettings>>,
     /// Where the values came from, for error messages.

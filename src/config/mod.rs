@@ -11,6 +11,7 @@ pub mod checkpoints;
 pub mod dotenv;
 pub mod file;
 pub mod hooks;
+pub mod mcp;
 pub mod route;
 pub mod sandbox;
 

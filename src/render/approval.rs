@@ -122,6 +122,22 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
                 "  [y] yes{always}  [n] no (Esc)  [Ctrl-C] stop the turn > "
             ));
         }
+        Request::McpServer {
+            name,
+            target,
+            origin,
+        } => {
+            let head = format!(
+                "{} wants to start the MCP server {}:",
+                origin.display(),
+                visible(name)
+            );
+            out.push_str(&paint(color, BOLD, &head));
+            out.push_str(&format!("\n    {}\n", visible(target)));
+            let why = "  (a project's file chose this command; it runs with your permissions)";
+            out.push_str(&paint(color, YELLOW, why));
+            out.push_str("\n  [y] yes, this time  [a] always, in this project  [n] no (Esc) > ");
+        }
         Request::Plan { plan } => {
             out.push_str(&paint(color, BOLD, &format!("{who}The plan:")));
             out.push('\n');
@@ -141,6 +157,7 @@ pub fn prompt_text(request: &ApprovalRequest, color: bool) -> String {
 fn said(answer: &Answer) -> String {
     match answer {
         Answer::Once => "yes".into(),
+        Answer::Always(rules) if rules.is_empty() => "yes, always".into(),
         Answer::Always(rules) => format!("yes, and from now on: {}", rules_text(rules)),
         Answer::Deny(_) => "no".into(),
         Answer::Stop => "stopped".into(),
@@ -238,11 +255,16 @@ fn read_key(tty: &mut File, request: &Request) -> Key {
         }
         let suggested = match request {
             Request::Tool { suggested, .. } => Some(suggested),
-            Request::Plan { .. } => None,
+            Request::Plan { .. } | Request::McpServer { .. } => None,
         };
+        let server = matches!(request, Request::McpServer { .. });
         match (byte[0], suggested) {
             (3, _) => return Key::Answer(Answer::Stop),
+            (b'n' | b'N', _) if server => return Key::Answer(Answer::Deny(None)),
             (b'n' | b'N', _) => return Key::No,
+            (b'y' | b'Y', _) if server => return Key::Answer(Answer::Once),
+            (b'a' | b'A', _) if server => return Key::Answer(Answer::Always(Vec::new())),
+            (b, _) if server && b != 0x1b => {}
             (0x1b, _) => {
                 if !more_within(tty, 30) {
                     return Key::Answer(Answer::Deny(None));

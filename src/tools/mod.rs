@@ -90,6 +90,12 @@ pub trait Tool: Send + Sync {
     async fn run(&self, args: Value, ctx: &ToolContext) -> Result<String, ToolError>;
 }
 
+/// Tools that come and go while a session runs (MCP servers start in the background and may
+/// change their lists): the agent asks for the current set every round.
+pub trait ToolSource: Send + Sync {
+    fn tools(&self) -> Vec<Arc<dyn Tool>>;
+}
+
 /// Original content of every file changed this session, for `/diff` and undo.
 /// `None` means the file did not exist before the first change.
 #[derive(Debug, Default)]

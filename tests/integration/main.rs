@@ -38,3 +38,5 @@ mod hooks;
 mod todos;
 // Undo through the binary: `corecoder undo`, conflicts, the budget, `/undo` and Esc Esc.
 mod undo;
+// The MCP client against a fake misbehaving server, the real servers, and HTTP on loopback.
+mod mcp;
