@@ -158,6 +158,10 @@ pub fn run(
     let mut last_interrupt: Option<Instant> = None;
     let mut typed = String::new();
     loop {
+        // Set only while a line is edited: an Esc Esc or Shift-Tab at one of undo's questions
+        // must not act on the next prompt.
+        rewind.store(false, Ordering::SeqCst);
+        cycle.store(false, Ordering::SeqCst);
         let mode = run.dispatcher().mode();
         let read = rl.readline_with_initial(&prompt(mode), (&std::mem::take(&mut typed), ""));
         let line = match read {

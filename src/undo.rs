@@ -47,6 +47,11 @@ struct Shared {
     pending: Mutex<Pending>,
     /// The session's first snapshot finished (set under the slot's lock).
     first_done: AtomicBool,
+    /// A call that may change files ran since the last snapshot (mirrors `Slot::dirty`, so a
+    /// round without one never waits for the slot).
+    dirty: AtomicBool,
+    /// Notices for the person, read without the slot (which a walk may hold for seconds).
+    outbox: Mutex<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,6 +176,8 @@ impl Undo {
                 slot: Mutex::new(slot),
                 pending: Mutex::default(),
                 first_done: AtomicBool::new(true),
+                dirty: AtomicBool::new(false),
+                outbox: Mutex::default(),
             }),
         }
     }
@@ -191,6 +198,7 @@ impl Undo {
         slot.history = None;
         slot.begun = lock(&self.shared.pending).seq;
         slot.dirty = false;
+        self.shared.dirty.store(false, Ordering::SeqCst);
         match store.session(&id, &workspace) {
             Ok(history) => {
                 slot.history = Some(history);
@@ -198,8 +206,7 @@ impl Undo {
             }
             Err(e) => {
                 slot.off = Some(e.to_string());
-                slot.notices
-                    .push(format!("undo is off for this session: {e}"));
+                lock(&self.shared.outbox).push(format!("undo is off for this session: {e}"));
             }
         }
         slot.store = Some(store);
@@ -217,12 +224,12 @@ impl Undo {
                 }
                 slot.maybe_gc(true);
                 shared.first_done.store(true, Ordering::SeqCst);
+                let said = std::mem::take(&mut slot.notices);
+                lock(&shared.outbox).extend(said);
             });
         if let Err(e) = spawned {
             self.shared.first_done.store(true, Ordering::SeqCst);
-            lock(&self.shared.slot)
-                .notices
-                .push(format!("undo: cannot start the first snapshot: {e}"));
+            lock(&self.shared.outbox).push(format!("undo: cannot start the first snapshot: {e}"));
         }
     }
 
@@ -246,6 +253,9 @@ impl Undo {
 
     /// After a round of tool calls: a snapshot when a call may have changed something.
     pub async fn round_done(&self) -> Vec<String> {
+        if !self.shared.dirty.load(Ordering::SeqCst) {
+            return self.take_notices();
+        }
         self.blocking(|slot, _| {
             if slot.dirty {
                 slot.after();
@@ -277,7 +287,9 @@ impl Undo {
                 {
                     slot.failed("could not record this turn", e);
                 }
-            } else if slot.dirty {
+            } else {
+                // Also when no call was marked: a Stop hook or a PostToolUse hook of a
+                // read-only call (a formatter) may have changed files after the last round.
                 slot.after();
             }
             slot.maybe_gc(false);
@@ -297,7 +309,10 @@ impl Undo {
             if pending.seq != 0 && slot.begun == pending.seq {
                 shared.first_done.store(true, Ordering::SeqCst);
             }
-            std::mem::take(&mut slot.notices)
+            shared.dirty.store(slot.dirty, Ordering::SeqCst);
+            let mut said = std::mem::take(&mut *lock(&shared.outbox));
+            said.append(&mut slot.notices);
+            said
         });
         job.await
             .unwrap_or_else(|e| vec![format!("undo: a snapshot stopped unexpectedly: {e}")])
@@ -305,7 +320,7 @@ impl Undo {
 
     /// What the person should hear now (outside a turn: after `/reset`, at start-up).
     pub fn take_notices(&self) -> Vec<String> {
-        std::mem::take(&mut lock(&self.shared.slot).notices)
+        std::mem::take(&mut *lock(&self.shared.outbox))
     }
 
     /// The turns that can be undone, oldest first, and the store's size line.
@@ -333,6 +348,7 @@ impl Undo {
     pub fn apply(&self, preview: &UndoPreview, force: bool) -> Result<RestoreReport, String> {
         let mut slot = lock(&self.shared.slot);
         slot.dirty = false;
+        self.shared.dirty.store(false, Ordering::SeqCst);
         let history = history_mut(&mut slot)?;
         history.undo(preview, force).map_err(|e| e.to_string())
     }

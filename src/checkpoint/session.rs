@@ -256,6 +256,8 @@ impl SessionHistory {
         &mut self,
         start: TurnStart<'_>,
     ) -> Result<(Checkpoint, SnapshotReport), CheckpointError> {
+        // A failure below must not leave this turn's changes to the previous turn.
+        self.current = None;
         let _store = lock::shared(&self.store_lock)?;
         let report = self.snapshot_locked()?;
         let before = self.head_seq()?;

@@ -41,12 +41,19 @@ impl SessionRun {
         let Some(first) = preview.turns.first() else {
             return Ok(String::new());
         };
+        if !report.failed.is_empty() {
+            render::notice(
+                self.color,
+                "some files could not be restored: the conversation is kept as it is",
+            );
+            return Ok(first.prompt.clone());
+        }
         let messages = self.agent.messages();
         match cut_point(messages, first) {
             Some(at) => {
                 let kept = messages[..at].to_vec();
                 self.agent.set_messages(kept);
-                self.autosave();
+                self.save_even_empty();
             }
             None => render::notice(
                 self.color,
@@ -54,5 +61,22 @@ impl SessionRun {
             ),
         }
         Ok(first.prompt.clone())
+    }
+
+    /// Saves the conversation as it is now, also when an undo emptied it (the autosave skips
+    /// an empty one, which would leave the undone turns in the file for the next `-c`).
+    fn save_even_empty(&self) {
+        let session = crate::session::Session {
+            messages: self.agent.messages().to_vec(),
+            todos: self.ctx.todos.get(),
+            ..self
+                .meta
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()
+        };
+        if let Err(e) = self.store.autosave(&session) {
+            render::error(self.color, &format!("could not save the session: {e}"));
+        }
     }
 }

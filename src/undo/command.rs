@@ -68,7 +68,11 @@ pub fn run(c: &UndoCommand) -> Result<u8, String> {
     let preview = history
         .preview_undo(c.args.turns)
         .map_err(|e| e.to_string())?;
-    render::plain(&format!("Session {}\n{preview}", info.id));
+    render::plain(&format!(
+        "Session {} in {}\n{preview}",
+        info.id,
+        info.workspace.display()
+    ));
     let conflicts = preview.plan.conflicts().count();
     let force = match (c.args.yes, c.ask) {
         (true, _) => c.args.force,
@@ -91,7 +95,7 @@ pub fn run(c: &UndoCommand) -> Result<u8, String> {
     };
     let report = history.undo(&preview, force).map_err(|e| e.to_string())?;
     render::plain(&text::report(&report));
-    if let Some(first) = preview.turns.first() {
+    if let Some(first) = preview.turns.first().filter(|_| report.failed.is_empty()) {
         cut_conversation(c, &info.id, first);
         render::plain(&format!("The undone prompt was:\n{}\n", first.prompt));
     }
@@ -139,7 +143,13 @@ fn cut_conversation(c: &UndoCommand, id: &str, first: &crate::checkpoint::Checkp
             c.color,
             "the conversation was compacted since that turn: it is kept as it is",
         ),
-        Err(SessionError::NotFound { .. }) => {}
+        Err(SessionError::NotFound { .. }) => render::notice(
+            c.color,
+            &format!(
+                "no saved conversation {id} (saved under another name with /save?): only the \
+                 files were restored"
+            ),
+        ),
         Err(e) => render::error(c.color, &format!("the conversation was not cut: {e}")),
     }
 }

@@ -13,13 +13,13 @@ pub fn cut_point(messages: &[Message], turn: &Checkpoint) -> Option<usize> {
         Message::User { content } => content.starts_with(turn.prompt.as_str()),
         _ => false,
     };
-    let remembered = usize::try_from(turn.history_len).ok();
-    if let Some(at) = remembered
-        && messages.get(at).is_some_and(carries)
-    {
-        return Some(at);
+    let remembered = usize::try_from(turn.history_len).unwrap_or(usize::MAX);
+    if messages.get(remembered).is_some_and(carries) {
+        return Some(remembered);
     }
-    messages.iter().rposition(carries)
+    // Compaction only ever shortens the history: the prompt can only have moved earlier.
+    let upto = remembered.saturating_add(1).min(messages.len());
+    messages[..upto].iter().rposition(carries)
 }
 
 #[cfg(test)]
@@ -49,8 +49,9 @@ mod tests {
         ];
         assert_eq!(cut_point(&history, &turn("fix it", 0)), Some(0));
         assert_eq!(cut_point(&history, &turn("fix it", 2)), Some(2));
-        // Compaction moved it: the newest message carrying the prompt.
+        // Compaction moved it: the newest message carrying the prompt, never a later one.
         assert_eq!(cut_point(&history, &turn("fix it", 7)), Some(2));
+        assert_eq!(cut_point(&history, &turn("fix it", 1)), Some(0));
         let compacted = vec![Message::user("[summary]"), Message::assistant("ok")];
         assert_eq!(cut_point(&compacted, &turn("fix it", 0)), None);
     }

@@ -92,7 +92,7 @@ pub fn report(r: &RestoreReport) -> String {
     };
     let show = |p: &std::path::PathBuf| p.display().to_string();
     line(
-        "Skipped, changed after the turn (use force to overwrite)",
+        "Kept with their newer content (changed after the turn; the turn is undone all the same)",
         &mut r.conflicts.iter().map(show),
         r.conflicts.len(),
     );
@@ -166,7 +166,7 @@ mod tests {
         };
         let text = report(&r);
         assert!(text.starts_with("Undone: 1 path(s) restored, 0 removed.\n"));
-        assert!(text.contains("changed after the turn (use force to overwrite) (1): b"));
+        assert!(text.contains("the turn is undone all the same) (1): b"));
         assert!(text.contains("FAILED (1): c (denied)"));
     }
 }

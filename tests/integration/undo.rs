@@ -234,6 +234,13 @@ async fn a_file_changed_after_the_turn_is_a_conflict_kept_unless_forced() {
         let undone = run(dir.path(), dir.path(), &[], &args).await;
         assert_eq!(undone.code, Some(0), "{}{}", undone.stdout, undone.stderr);
         assert!(undone.stdout.contains("CONFLICT"), "{}", undone.stdout);
+        if !force {
+            assert!(
+                undone.stdout.contains("the turn is undone all the same"),
+                "{}",
+                undone.stdout
+            );
+        }
         let a = std::fs::read_to_string(dir.path().join("a.txt")).unwrap();
         assert_eq!(a, if force { "a1\n" } else { "the user's edit\n" });
         assert_eq!(
@@ -334,6 +341,18 @@ async fn the_repl_undoes_two_turns_of_a_resumed_session_and_gives_the_prompt_bac
     assert!(!dir.path().join("one.txt").exists() && !dir.path().join("two.txt").exists());
     assert!(dir.path().join("keep.txt").exists());
     assert!(server.requests().is_empty(), "undo never asks the model");
+    // The emptied conversation is saved: the next `-c` does not bring the turns back.
+    t.keys(&["C-u"]);
+    t.line_at(2, "/quit").await;
+    t.wait_for("EXITED=0").await;
+    let sessions = dir.path().join(".corecoder/sessions");
+    let saved: Vec<Value> = std::fs::read_dir(&sessions)
+        .expect("sessions")
+        .filter_map(|e| std::fs::read(e.ok()?.path()).ok())
+        .filter_map(|b| serde_json::from_slice(&b).ok())
+        .collect();
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0]["messages"].as_array().map(Vec::len), Some(0));
 }
 
 /// Esc Esc at an empty prompt lists the turns and undoes the one chosen.
@@ -375,4 +394,40 @@ async fn esc_esc_lists_the_turns_and_undoes_the_chosen_one() {
     t.keys(&["C-u"]);
     t.line_at(3, "/diff").await;
     t.wait_for("No files changed this session.").await;
+}
+
+/// Esc Esc at one of undo's questions cancels it and nothing else: the next prompt is sent.
+#[tokio::test]
+async fn esc_esc_at_an_undo_question_does_not_swallow_the_next_prompt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(&dir.path().join("a.txt"), b"first\n");
+    let server = MockServer::start(vec![
+        Script::Sse(sse_tools(&[(
+            "c1",
+            "bash",
+            json!({"command": "echo second > a.txt"}),
+        )])),
+        Script::Sse(sse_text("changed it")),
+        Script::Sse(sse_text("hello to you")),
+    ])
+    .await;
+    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "--yes") else {
+        return;
+    };
+    t.line_at(1, "rewrite a").await;
+    t.wait_for("changed it").await;
+    t.wait_for_n("You > ", 2).await;
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Undo how many turns? [1-1").await;
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Nothing undone.").await;
+    t.line_at(3, "hello again").await;
+    t.wait_for("hello to you").await;
+    assert_eq!(server.requests().len(), 3);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("a.txt")).unwrap(),
+        "second\n"
+    );
 }
