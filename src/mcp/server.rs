@@ -150,11 +150,13 @@ impl Server {
             self.log.clone(),
         );
         *lock(&self.conn) = Some(conn.clone());
+        // The start-up limit is `connect`'s; this request's own must not end first with a
+        // vaguer message (both fire in the same timer tick on a busy machine).
         let init = conn
             .request(
                 "initialize",
                 protocol::initialize_params(),
-                self.config.startup_timeout,
+                self.config.startup_timeout.saturating_mul(2),
             )
             .await
             .map_err(|e| self.with_stderr(&format!("initialize failed: {e}")))?;
