@@ -6,8 +6,13 @@
 //!
 //! Splits never separate a tool message from the assistant message that called it. Size comes
 //! from the provider's reported `prompt_tokens` for what was sent, plus an estimate of what was
-//! added since; without usage, from the heuristic alone. The system prompt (and so the project
-//! instructions in it) is never compacted.
+//! added since; without usage, from the heuristic alone. The system prompt, the tools and the
+//! context message (with the project instructions) are not history and are never compacted;
+//! the caller passes their size as `fixed` tokens.
+//!
+//! A reported size far below the estimate (under 70 %) means the server cut the prompt (Ollama
+//! drops the start of a prompt longer than its window and still answers 200): that figure is
+//! not used as the anchor, and the caller is told once.
 
 use crate::llm::{ChatRequest, Llm, Usage};
 use crate::message::Message;
@@ -151,11 +156,45 @@ pub struct Compaction {
     pub summary_usage: Option<Usage>,
 }
 
+/// A reported prompt size below this share of the heuristic estimate means a cut prompt.
+const TRUNCATED_BELOW: f64 = 0.7;
+/// Smaller requests are not judged: the heuristic is too rough for a few hundred tokens.
+const TRUNCATION_MIN_ESTIMATE: usize = 1_000;
+
+/// A request the server evidently did not read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncated {
+    pub estimate: usize,
+    pub reported: u64,
+}
+
+impl Truncated {
+    /// What a cut prompt means and how to fix it: the server's window is smaller than what
+    /// corecoder sends, and the server dropped the start (system prompt and tools first).
+    pub fn warning(&self, max_context: usize) -> String {
+        format!(
+            "The server counted {} prompt tokens for a request of about {}: it most likely cut the \
+             prompt to fit a smaller context window, dropping the start (the system prompt and the \
+             tool descriptions first), so the model may not know its tools. Give the server a \
+             larger window (Ollama: OLLAMA_CONTEXT_LENGTH=32768 ollama serve; llama-server: \
+             -c 32768), or set CORECODER_MAX_CONTEXT to its window (now {max_context}) so \
+             corecoder compacts the conversation in time.",
+            self.reported, self.estimate
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ContextManager {
     max_tokens: usize,
     // (messages sent, prompt_tokens reported) of the last request with usage.
     anchor: Option<(usize, u64)>,
+    /// Whether a cut prompt was already reported (the warning comes once).
+    truncation_told: bool,
+    /// Whether the first request was checked against the window.
+    preflown: bool,
+    /// How to give the server a larger window, when it is known which server it is.
+    fix: Option<&'static str>,
 }
 
 impl ContextManager {
@@ -163,14 +202,72 @@ impl ContextManager {
         ContextManager {
             max_tokens,
             anchor: None,
+            truncation_told: false,
+            preflown: false,
+            fix: None,
         }
     }
 
-    /// The provider counted `prompt_tokens` for a request carrying `sent` history messages.
-    pub fn record_usage(&mut self, sent: usize, prompt_tokens: u64) {
+    /// Names the way to a larger window for the server in use (`local::Kind::window_fix`).
+    pub fn with_fix(mut self, fix: &'static str) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// Before the first request only: when it already fills more than half the window, a
+    /// warning naming the window and the fix (else the conversation soon needs compacting,
+    /// and a server with a small window cuts the prompt).
+    pub fn preflight(&mut self, fixed: usize, messages: &[Message]) -> Option<String> {
+        if std::mem::replace(&mut self.preflown, true) {
+            return None;
+        }
+        let size = fixed + estimate_messages(messages);
+        if size <= self.max_tokens / 2 {
+            return None;
+        }
+        let fix = self.fix.unwrap_or(
+            "start Ollama with OLLAMA_CONTEXT_LENGTH=32768, or llama-server with -c 32768",
+        );
+        Some(format!(
+            "The first request (system prompt, tools and your message) is about {size} tokens, \
+             more than half of the model's context window of {} tokens: the conversation will \
+             need compacting at once, and a server with a window this small may cut the prompt. \
+             For a larger window, {fix}.",
+            self.max_tokens
+        ))
+    }
+
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// The provider counted `prompt_tokens` for a request carrying `fixed` tokens besides the
+    /// history and the first `sent` history messages. A figure far below the heuristic means
+    /// the server cut the prompt: it is not trusted, and the first time it happens the cut is
+    /// returned so the person can be told.
+    pub fn record_usage(
+        &mut self,
+        fixed: usize,
+        messages: &[Message],
+        prompt_tokens: u64,
+    ) -> Option<Truncated> {
+        let sent = messages.len();
+        let estimate = fixed + estimate_messages(messages);
+        if estimate >= TRUNCATION_MIN_ESTIMATE
+            && (prompt_tokens as f64) < estimate as f64 * TRUNCATED_BELOW
+        {
+            self.anchor = None;
+            let first = !self.truncation_told;
+            self.truncation_told = true;
+            return first.then_some(Truncated {
+                estimate,
+                reported: prompt_tokens,
+            });
+        }
         if prompt_tokens > 0 {
             self.anchor = Some((sent, prompt_tokens));
         }
+        None
     }
 
     /// The history was replaced (compaction, resume): reported usage no longer describes it.
@@ -178,13 +275,14 @@ impl ContextManager {
         self.anchor = None;
     }
 
-    /// Tokens the next request will carry.
-    pub fn estimate(&self, system: &str, messages: &[Message]) -> usize {
+    /// Tokens the next request will carry: `fixed` (system prompt, tools, context message)
+    /// plus the history.
+    pub fn estimate(&self, fixed: usize, messages: &[Message]) -> usize {
         match self.anchor {
             Some((sent, tokens)) if sent <= messages.len() => {
                 tokens as usize + estimate_messages(&messages[sent..])
             }
-            _ => approx_tokens(system) + estimate_messages(messages),
+            _ => fixed + estimate_messages(messages),
         }
     }
 
@@ -192,25 +290,25 @@ impl ContextManager {
     pub async fn compact(
         &mut self,
         messages: &mut Vec<Message>,
-        system: &str,
+        fixed: usize,
         llm: &dyn Llm,
         force: bool,
     ) -> Compaction {
         let mut done = Compaction::default();
         let max = self.max_tokens as f64;
         let at = |share: f64| (max * share) as usize;
-        let mut current = self.estimate(system, messages);
+        let mut current = self.estimate(fixed, messages);
         if (force || current > at(0.5)) && snip_tool_outputs(messages) {
             done.layer = Some("snip");
             self.forget_usage();
-            current = self.estimate(system, messages);
+            current = self.estimate(fixed, messages);
         }
         if (force || current > at(0.7)) && messages.len() > 10 {
             let split = safe_split(messages, 8);
             if split > 0 {
                 self.replace_head(messages, split, llm, &mut done, "summarize")
                     .await;
-                current = self.estimate(system, messages);
+                current = self.estimate(fixed, messages);
             }
         }
         if current > at(0.9) && messages.len() > 4 {
@@ -259,7 +357,9 @@ async fn summarize(messages: &[Message], llm: &dyn Llm) -> (String, Option<Usage
     let input = [Message::user(flat)];
     let request = ChatRequest {
         system: SUMMARY_PROMPT,
+        context: None,
         messages: &input,
+        tail: None,
         tools: &[],
     };
     match llm.stream(request, &mut |_| {}).await {
@@ -339,12 +439,46 @@ mod tests {
     fn reported_prompt_tokens_anchor_the_estimate() {
         let mut cm = ContextManager::new(1000);
         let msgs = vec![Message::user("a"), Message::assistant("bbbbbbb")];
-        cm.record_usage(1, 500);
-        assert_eq!(
-            cm.estimate("sys", &msgs),
-            500 + estimate_messages(&msgs[1..])
-        );
+        assert_eq!(cm.record_usage(1, &msgs[..1], 500), None);
+        assert_eq!(cm.estimate(1, &msgs), 500 + estimate_messages(&msgs[1..]));
         cm.forget_usage();
-        assert!(cm.estimate("sys", &msgs) < 50);
+        assert!(cm.estimate(1, &msgs) < 50);
+    }
+
+    #[test]
+    fn a_first_request_over_half_the_window_is_warned_about_once() {
+        let mut cm = ContextManager::new(4096).with_fix("use -c 32768");
+        let msgs = vec![Message::user("word ".repeat(400))];
+        let warning = cm.preflight(1_800, &msgs).expect("warned");
+        assert!(warning.contains("context window of 4096 tokens"), "{warning}");
+        assert!(warning.contains("use -c 32768"), "{warning}");
+        assert_eq!(cm.preflight(1_800, &msgs), None, "only before the first request");
+        let mut roomy = ContextManager::new(32_768);
+        assert_eq!(roomy.preflight(1_800, &msgs), None);
+    }
+
+    #[test]
+    fn a_reported_size_far_below_the_estimate_is_not_trusted_and_told_once() {
+        let mut cm = ContextManager::new(100_000);
+        let msgs = vec![Message::user("x".repeat(34_000))];
+        let estimate = 2_000 + estimate_messages(&msgs);
+        // A 4,096-token window that kept only the end of a ~12,000-token prompt.
+        let cut = cm.record_usage(2_000, &msgs, 4_096);
+        assert_eq!(
+            cut,
+            Some(Truncated {
+                estimate,
+                reported: 4_096
+            })
+        );
+        // The cut figure is not the anchor: the estimate stays the heuristic one.
+        assert_eq!(cm.estimate(2_000, &msgs), estimate);
+        assert_eq!(cm.record_usage(2_000, &msgs, 4_096), None, "told once");
+        // A plausible figure (the heuristic overestimates a little) anchors as before.
+        assert_eq!(cm.record_usage(2_000, &msgs, 11_000), None);
+        assert_eq!(cm.estimate(0, &msgs), 11_000);
+        // Small requests are never judged.
+        let mut small = ContextManager::new(100_000);
+        assert_eq!(small.record_usage(100, &[Message::user("hi")], 10), None);
     }
 }

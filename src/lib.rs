@@ -9,6 +9,8 @@
 //! - [`event`]: what the agent tells the outside;
 //! - [`llm`]: the `Llm` seam, the streaming HTTP client, the pure SSE decoder and assembler;
 //! - [`context`]: the three-layer context manager;
+//! - [`local`]: local model servers: found on 127.0.0.1 without configuration, their real
+//!   context window;
 //! - [`tools`]: the `Tool` seam and the tools;
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
@@ -59,6 +61,7 @@ pub mod durable;
 pub mod error;
 pub mod event;
 pub mod llm;
+pub mod local;
 pub mod markdown;
 pub mod message;
 pub mod permissions;
@@ -88,7 +91,8 @@ use crate::tools::exit_plan_mode::ExitPlanMode;
 use crate::tools::{ToolContext, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
-/// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
+/// the client, the token totals and the dispatcher), the system prompt, and the context
+/// message with the environment and the project's `AGENTS.md`. The
 /// tool context, the totals and the shell's spill directory are passed in so a rebuilt agent
 /// (`/model`) keeps them.
 pub fn build_agent(
@@ -106,29 +110,34 @@ pub fn build_agent(
         temperature: config.temperature,
         idle_timeout: config.stream_timeout,
     })?);
-    let cwd = ctx.cwd();
-    let instructions = prompt::load_instructions(&cwd);
+    let environment = prompt::Environment::detect(&ctx.cwd(), dispatcher.sandbox().describe());
+    let context = environment.context_message();
     let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep, spill));
-    let sandbox = dispatcher.sandbox().describe();
-    let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref(), &sandbox);
     let sub = SubAgent::new(
         llm.clone(),
         basic.clone(),
-        sub_system,
+        prompt::system_prompt(&basic),
         config.max_context,
         Arc::clone(&usage),
     )
+    .with_context(context.clone())
     .with_text_call_recovery(config.text_tool_calls)
     .with_dispatcher(dispatcher.clone());
     let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
-    let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref(), &sandbox);
+    let system = prompt::system_prompt(&toolbox);
+    let window = ContextManager::new(config.max_context);
+    let window = match &config.window {
+        Some(w) => window.with_fix(w.fix()),
+        None => window,
+    };
     Ok(Agent::new(
         llm,
         toolbox,
         system,
-        ContextManager::new(config.max_context),
+        window,
         ctx,
     )
+    .with_context(context)
     .with_usage(usage)
     .with_dispatcher(dispatcher)
     .with_max_rounds(config.max_rounds)

@@ -11,9 +11,10 @@ use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
 use corecoder::approval::Approver;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
-use corecoder::config::{self, Config, ConfigFiles};
+use corecoder::config::{self, Config, ConfigError, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
 use corecoder::error::{Error, exit};
+use corecoder::local;
 use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
 use corecoder::render::approval::TerminalApprover;
@@ -149,6 +150,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
     let mut config = Config::load(&cli.overrides(), &env, &files)?;
     let mode = cli.mode()?;
+    find_provider(cli, &mut config, runtime, color)?;
     let (permissions, notices) =
         Permissions::load(&cli.permission_flags(), &files, &cwd, home.as_deref())?;
     let root = permissions.workspace().root.clone();
@@ -233,6 +235,72 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
         }
         Mode::OneShot(prompt) => one_shot(runtime, &mut session, &prompt, format, &cwd),
     }
+}
+
+/// With no key and no base URL, a local server on 127.0.0.1 (started with `--local-model-script`
+/// when none answers); for a loopback server, its real context window. Which ports are probed
+/// comes from the process environment only: a project's `.env` does not choose it.
+fn find_provider(
+    cli: &Cli,
+    config: &mut Config,
+    runtime: &tokio::runtime::Runtime,
+    color: bool,
+) -> Result<(), Error> {
+    let servers = std::env::var("CORECODER_LOCAL_SERVERS").ok();
+    let first = runtime.block_on(local::configure(config, servers.as_deref()));
+    let notices = match (first, &cli.local_model_script) {
+        (Err(ConfigError::MissingKey { .. }), Some(script)) => {
+            render::notice(
+                color,
+                &format!(
+                    "No API key, base URL or local model server: starting the local model with \
+                     {} (the first time it downloads the model and builds llama.cpp, about 9 \
+                     minutes on 2 cores; afterwards it starts in seconds).",
+                    script.display()
+                ),
+            );
+            let port = start_local_model(script)?;
+            let servers = format!("llamacpp={port}");
+            runtime.block_on(local::configure(config, Some(&servers)))?
+        }
+        (result, _) => result?,
+    };
+    for line in notices {
+        render::notice(color, &line);
+    }
+    Ok(())
+}
+
+/// Runs `script start` (its progress goes to stderr as it happens) and returns the port of the
+/// server it started, from the `OPENAI_BASE_URL=…` line it prints.
+fn start_local_model(script: &std::path::Path) -> Result<u16, Error> {
+    let out = std::process::Command::new(script)
+        .arg("start")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| Error::Usage(format!("cannot run {}: {e}", script.display())))?;
+    if !out.status.success() {
+        return Err(Error::Usage(format!(
+            "{} could not start the local model ({})",
+            script.display(),
+            out.status
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("OPENAI_BASE_URL="))
+        .find_map(|url| {
+            let port = url.rsplit_once(':')?.1.split('/').next()?;
+            port.parse().ok()
+        })
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{} started, but did not print OPENAI_BASE_URL=http://127.0.0.1:PORT/v1",
+                script.display()
+            ))
+        })
 }
 
 /// What must never reach the model: the API key, and the value of every variable the shell is

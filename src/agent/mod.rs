@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::context::ContextManager;
+use crate::context::{ContextManager, approx_tokens};
 use crate::dispatch::order::{self, Footprint};
 use crate::dispatch::{Dispatcher, Stopped};
 use crate::event::AgentEvent;
@@ -53,8 +53,12 @@ pub struct Agent {
     toolbox: Toolbox,
     schemas: Vec<Value>,
     system: String,
+    /// The context message (environment, project instructions), sent after the system prompt.
+    context: Option<String>,
+    /// Estimated tokens of what every request carries besides the history.
+    fixed: usize,
     messages: Vec<Message>,
-    context: ContextManager,
+    window: ContextManager,
     max_rounds: usize,
     ctx: ToolContext,
     dispatcher: Arc<Dispatcher>,
@@ -69,17 +73,20 @@ impl Agent {
         llm: Arc<dyn Llm>,
         toolbox: Toolbox,
         system: String,
-        context: ContextManager,
+        window: ContextManager,
         ctx: ToolContext,
     ) -> Self {
         let schemas = toolbox.schemas();
+        let fixed = approx_tokens(&system) + approx_tokens(&Value::from(schemas.clone()).to_string());
         Agent {
             llm,
             toolbox,
             schemas,
             system,
+            context: None,
+            fixed,
             messages: Vec::new(),
-            context,
+            window,
             max_rounds: 50,
             ctx,
             dispatcher: Arc::default(),
@@ -88,6 +95,14 @@ impl Agent {
             on_round: None,
             recover_text_calls: true,
         }
+    }
+
+    /// The context message every request carries right after the system prompt and before the
+    /// history (see `prompt::Environment`).
+    pub fn with_context(mut self, context: String) -> Self {
+        self.fixed += approx_tokens(&context) + 4;
+        self.context = Some(context);
+        self
     }
 
     pub fn with_max_rounds(mut self, rounds: usize) -> Self {
@@ -125,7 +140,7 @@ impl Agent {
 
     pub fn set_messages(&mut self, messages: Vec<Message>) {
         self.messages = messages;
-        self.context.forget_usage();
+        self.window.forget_usage();
     }
 
     pub fn usage(&self) -> UsageTotals {
@@ -200,25 +215,25 @@ impl Agent {
 
     /// Compacts the history now, whatever its size would otherwise call for (`/compact`).
     pub async fn compact_now(&mut self) -> Option<(usize, usize)> {
-        let before = self.context.estimate(&self.system, &self.messages);
+        let before = self.window.estimate(self.fixed, &self.messages);
         let done = self
-            .context
-            .compact(&mut self.messages, &self.system, self.llm.as_ref(), true)
+            .window
+            .compact(&mut self.messages, self.fixed, self.llm.as_ref(), true)
             .await;
         self.account(done.summary_usage);
         done.layer?;
-        Some((before, self.context.estimate(&self.system, &self.messages)))
+        Some((before, self.window.estimate(self.fixed, &self.messages)))
     }
 
     async fn compact_if_needed(&mut self) {
-        let before = self.context.estimate(&self.system, &self.messages);
+        let before = self.window.estimate(self.fixed, &self.messages);
         let done = self
-            .context
-            .compact(&mut self.messages, &self.system, self.llm.as_ref(), false)
+            .window
+            .compact(&mut self.messages, self.fixed, self.llm.as_ref(), false)
             .await;
         self.account(done.summary_usage);
         if let Some(layer) = done.layer {
-            let after = self.context.estimate(&self.system, &self.messages);
+            let after = self.window.estimate(self.fixed, &self.messages);
             self.emit(AgentEvent::Compacted {
                 layer,
                 before,
@@ -248,17 +263,21 @@ impl Agent {
                 StreamEvent::Retrying { wait, reason } => AgentEvent::Retrying { wait, reason },
             })
         };
-        // Plan mode is read per round: an approved plan switches modes in the middle of a turn.
-        let plan;
-        let system = if self.dispatcher.mode() == Mode::Plan {
-            plan = format!("{}{}", self.system, crate::prompt::PLAN_MODE);
-            &plan
-        } else {
-            &self.system
-        };
+        // Plan mode is read per round (an approved plan switches modes in the middle of a
+        // turn) and said after the history, so the cached prefix stays the same either way.
+        let tail = (self.dispatcher.mode() == Mode::Plan).then_some(crate::prompt::PLAN_MODE);
+        let fixed = self.fixed + tail.map_or(0, |t| approx_tokens(t) + 4);
+        // A sub-agent's first request is smaller than its parent's: it has nothing to add.
+        if let Some(warning) = self.window.preflight(fixed, &self.messages)
+            && !self.ctx.subagent
+        {
+            self.emit(AgentEvent::Notice(warning));
+        }
         let request = ChatRequest {
-            system,
+            system: &self.system,
+            context: self.context.as_deref(),
             messages: &self.messages,
+            tail,
             tools: &self.schemas,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;
@@ -271,8 +290,12 @@ impl Agent {
             }
         }
         if let Some(u) = reply.usage {
-            self.context
-                .record_usage(self.messages.len(), u.prompt_tokens);
+            let cut = self
+                .window
+                .record_usage(fixed, &self.messages, u.prompt_tokens);
+            if let Some(cut) = cut {
+                self.emit(AgentEvent::Notice(cut.warning(self.window.max_tokens())));
+            }
             self.account(Some(u));
             self.emit(AgentEvent::Usage(u));
         }
@@ -369,3 +392,4 @@ impl Agent {
             .collect())
     }
 }
+

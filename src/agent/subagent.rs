@@ -28,6 +28,8 @@ pub struct SubAgent {
     llm: Arc<dyn Llm>,
     toolbox: Toolbox,
     system: String,
+    /// The parent's context message (environment, project instructions).
+    context: Option<String>,
     max_context: usize,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
@@ -46,6 +48,7 @@ impl SubAgent {
             llm,
             toolbox: toolbox.without("agent"),
             system,
+            context: None,
             max_context,
             usage,
             dispatcher: Arc::default(),
@@ -57,6 +60,12 @@ impl SubAgent {
     /// the same prompt.
     pub fn with_dispatcher(mut self, dispatcher: Arc<Dispatcher>) -> Self {
         self.dispatcher = dispatcher;
+        self
+    }
+
+    /// As [`Agent::with_context`], for the child agents.
+    pub fn with_context(mut self, context: String) -> Self {
+        self.context = Some(context);
         self
     }
 
@@ -107,7 +116,7 @@ impl Tool for SubAgent {
             // The dispatcher sets each of the sub-agent's shell commands' sandbox.
             sandbox: Default::default(),
         };
-        let mut child = Agent::new(
+        let child = Agent::new(
             self.llm.clone(),
             self.toolbox.clone(),
             self.system.clone(),
@@ -118,6 +127,10 @@ impl Tool for SubAgent {
         .with_usage(self.usage.clone())
         .with_dispatcher(self.dispatcher.clone())
         .with_text_call_recovery(self.recover_text_calls);
+        let mut child = match &self.context {
+            Some(context) => child.with_context(context.clone()),
+            None => child,
+        };
         match child.run_turn(&args.task).await {
             Ok(TurnOutcome::Done { text, .. }) => {
                 Ok(format!("[Sub-agent completed]\n{}", cut(text)))

@@ -21,8 +21,15 @@ use crate::message::{Message, ToolCall};
 /// Everything one completion request needs besides the client's own settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatRequest<'a> {
+    /// The same bytes for every session with the same tools (see `prompt`): a cached prefix.
     pub system: &'a str,
+    /// A user message sent right after the system prompt, before the history: what varies
+    /// between sessions (environment, project instructions). Not part of the history.
+    pub context: Option<&'a str>,
     pub messages: &'a [Message],
+    /// A user message sent after the history and not kept in it: state of this round only
+    /// (plan mode), so it never disturbs the cached prefix of the conversation.
+    pub tail: Option<&'a str>,
     /// Tool schemas in the OpenAI `{"type":"function","function":{…}}` shape; empty for none.
     pub tools: &'a [Value],
 }

@@ -106,7 +106,13 @@ impl OpenAiClient {
         let system = Message::System {
             content: request.system.to_string(),
         };
-        let messages: Vec<&Message> = std::iter::once(&system).chain(request.messages).collect();
+        let context = request.context.map(Message::user);
+        let tail = request.tail.map(Message::user);
+        let messages: Vec<&Message> = std::iter::once(&system)
+            .chain(&context)
+            .chain(request.messages)
+            .chain(&tail)
+            .collect();
         let mut body = json!({
             "model": self.settings.model,
             "messages": messages,

@@ -136,7 +136,9 @@ async fn every_recorded_provider_stream_works_over_http() {
         let messages = [Message::user("hi")];
         let request = ChatRequest {
             system: "sys",
+            context: None,
             messages: &messages,
+            tail: None,
             tools: &[],
         };
         let mut shown = String::new();

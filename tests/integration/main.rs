@@ -32,3 +32,5 @@ mod sandboxed_runs;
 mod sandbox;
 // Undo checkpoints around real shell commands: exact restores, conflicts, budget, kill -9.
 mod checkpoint;
+// Requests prompt caches can reuse: a stable system prompt and tools, append-only rounds.
+mod prompt_cache;
