@@ -450,9 +450,16 @@ mod tests {
         let mut cm = ContextManager::new(4096).with_fix("use -c 32768");
         let msgs = vec![Message::user("word ".repeat(400))];
         let warning = cm.preflight(1_800, &msgs).expect("warned");
-        assert!(warning.contains("context window of 4096 tokens"), "{warning}");
+        assert!(
+            warning.contains("context window of 4096 tokens"),
+            "{warning}"
+        );
         assert!(warning.contains("use -c 32768"), "{warning}");
-        assert_eq!(cm.preflight(1_800, &msgs), None, "only before the first request");
+        assert_eq!(
+            cm.preflight(1_800, &msgs),
+            None,
+            "only before the first request"
+        );
         let mut roomy = ContextManager::new(32_768);
         assert_eq!(roomy.preflight(1_800, &msgs), None);
     }

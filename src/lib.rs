@@ -130,16 +130,10 @@ pub fn build_agent(
         Some(w) => window.with_fix(w.fix()),
         None => window,
     };
-    Ok(Agent::new(
-        llm,
-        toolbox,
-        system,
-        window,
-        ctx,
-    )
-    .with_context(context)
-    .with_usage(usage)
-    .with_dispatcher(dispatcher)
-    .with_max_rounds(config.max_rounds)
-    .with_text_call_recovery(config.text_tool_calls))
+    Ok(Agent::new(llm, toolbox, system, window, ctx)
+        .with_context(context)
+        .with_usage(usage)
+        .with_dispatcher(dispatcher)
+        .with_max_rounds(config.max_rounds)
+        .with_text_call_recovery(config.text_tool_calls))
 }

@@ -25,7 +25,8 @@ pub const PROBE_BUDGET: Duration = Duration::from_millis(150);
 pub const WINDOW_BUDGET: Duration = Duration::from_secs(2);
 
 /// The ports probed when `CORECODER_LOCAL_SERVERS` is unset, in order of preference.
-pub const DEFAULT_SERVERS: &str = "ollama=11434,llamacpp=8080,lmstudio=1234,vllm=8000,llamacpp=8091";
+pub const DEFAULT_SERVERS: &str =
+    "ollama=11434,llamacpp=8080,lmstudio=1234,vllm=8000,llamacpp=8091";
 
 /// The local servers corecoder knows how to ask for models and windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,10 @@ pub fn is_loopback(base_url: &str) -> bool {
 /// Fills in what a local server decides: with no provider configured, the server found on
 /// 127.0.0.1 and its model; for any loopback server, its context window (unless
 /// `CORECODER_MAX_CONTEXT` was given). Returns what to tell the person.
-pub async fn configure(config: &mut Config, servers: Option<&str>) -> Result<Vec<String>, ConfigError> {
+pub async fn configure(
+    config: &mut Config,
+    servers: Option<&str>,
+) -> Result<Vec<String>, ConfigError> {
     let mut notices = Vec::new();
     let mut kind = None;
     if config.needs_provider() {
@@ -185,7 +189,10 @@ mod tests {
         );
         assert!(candidates(Some("off")).unwrap().is_empty());
         let err = candidates(Some("ollama:1")).unwrap_err().to_string();
-        assert!(err.contains("CORECODER_LOCAL_SERVERS") && err.contains("kind=port"), "{err}");
+        assert!(
+            err.contains("CORECODER_LOCAL_SERVERS") && err.contains("kind=port"),
+            "{err}"
+        );
         assert!(candidates(Some("mystery=1")).is_err());
     }
 
@@ -199,7 +206,11 @@ mod tests {
         ] {
             assert!(is_loopback(url), "{url}");
         }
-        for url in ["https://api.openai.com/v1", "http://10.0.0.2:8080/v1", "http://localhost.example.com/v1"] {
+        for url in [
+            "https://api.openai.com/v1",
+            "http://10.0.0.2:8080/v1",
+            "http://localhost.example.com/v1",
+        ] {
             assert!(!is_loopback(url), "{url}");
         }
     }

@@ -106,7 +106,10 @@ impl Environment {
 /// The branch checked out in the repository around `cwd` (`detached at <commit>` when none),
 /// read from `.git/HEAD` without running git; `None` outside a repository.
 pub fn git_branch(cwd: &Path) -> Option<String> {
-    let dot_git = cwd.ancestors().map(|d| d.join(".git")).find(|p| p.exists())?;
+    let dot_git = cwd
+        .ancestors()
+        .map(|d| d.join(".git"))
+        .find(|p| p.exists())?;
     // A worktree or submodule has a `.git` file naming the real directory.
     let git_dir = if dot_git.is_file() {
         let text = std::fs::read_to_string(&dot_git).ok()?;
@@ -216,8 +219,14 @@ mod tests {
         assert!(text.contains("- Working directory: /w\n"), "{text}");
         assert!(text.contains("- Date: 2026-12-01\n"), "{text}");
         assert!(text.contains("- Git branch: main\n"), "{text}");
-        assert!(text.contains("- Shell sandbox: workspace-write\n"), "{text}");
-        assert!(text.ends_with("# Project instructions (AGENTS.md)\nuse tabs\n"), "{text}");
+        assert!(
+            text.contains("- Shell sandbox: workspace-write\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("# Project instructions (AGENTS.md)\nuse tabs\n"),
+            "{text}"
+        );
         let bare = Environment {
             git_branch: None,
             instructions: None,
@@ -234,7 +243,10 @@ mod tests {
         std::fs::create_dir_all(repo.join(".git")).unwrap();
         std::fs::create_dir_all(repo.join("src/deep")).unwrap();
         std::fs::write(repo.join(".git/HEAD"), "ref: refs/heads/feature/x\n").unwrap();
-        assert_eq!(git_branch(&repo.join("src/deep")).as_deref(), Some("feature/x"));
+        assert_eq!(
+            git_branch(&repo.join("src/deep")).as_deref(),
+            Some("feature/x")
+        );
         // A linked worktree: `.git` is a file naming its git directory.
         let wt = root.path().join("wt");
         let wt_git = repo.join(".git/worktrees/wt");

@@ -77,7 +77,8 @@ impl Agent {
         ctx: ToolContext,
     ) -> Self {
         let schemas = toolbox.schemas();
-        let fixed = approx_tokens(&system) + approx_tokens(&Value::from(schemas.clone()).to_string());
+        let fixed =
+            approx_tokens(&system) + approx_tokens(&Value::from(schemas.clone()).to_string());
         Agent {
             llm,
             toolbox,
@@ -392,4 +393,3 @@ impl Agent {
             .collect())
     }
 }
-

@@ -45,7 +45,12 @@ impl Window {
 
 /// The window of `model` on the server at `root` (`http://host:port`), asking as `kind` says,
 /// or every way when it is not known; `None` when no answer came within `budget`.
-pub async fn learn(root: &str, kind: Option<Kind>, model: &str, budget: Duration) -> Option<Window> {
+pub async fn learn(
+    root: &str,
+    kind: Option<Kind>,
+    model: &str,
+    budget: Duration,
+) -> Option<Window> {
     let client = client(budget)?;
     let kinds = match kind {
         Some(k) => vec![k],
@@ -90,14 +95,21 @@ async fn ask(client: &reqwest::Client, root: &str, kind: Kind, model: &str) -> O
             let ps = get_json(client, &format!("{root}/api/ps")).await?;
             let running = ps.get("models").and_then(Value::as_array);
             let this = running.into_iter().flatten().find(|m| {
-                ["name", "model"]
-                    .iter()
-                    .any(|k| m.get(*k).and_then(Value::as_str).is_some_and(|n| same_model(n, model)))
+                ["name", "model"].iter().any(|k| {
+                    m.get(*k)
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| same_model(n, model))
+                })
             });
             if let Some(n) = this.and_then(|m| m.get("context_length")?.as_u64()) {
                 return window(n, "/api/ps, the running model");
             }
-            let show = post_json(client, &format!("{root}/api/show"), &json!({"model": model})).await;
+            let show = post_json(
+                client,
+                &format!("{root}/api/show"),
+                &json!({"model": model}),
+            )
+            .await;
             if let Some(n) = show.as_ref().and_then(num_ctx) {
                 return window(n, "the model's num_ctx, /api/show");
             }
@@ -153,7 +165,8 @@ mod tests {
 
     #[test]
     fn ollama_num_ctx_is_read_from_the_parameters_text() {
-        let show = json!({"parameters": "stop \"<|im_end|>\"\nnum_ctx                        32768\n"});
+        let show =
+            json!({"parameters": "stop \"<|im_end|>\"\nnum_ctx                        32768\n"});
         assert_eq!(num_ctx(&show), Some(32768));
         assert_eq!(num_ctx(&json!({"parameters": "temperature 0.2"})), None);
         assert!(same_model("qwen2.5-coder:latest", "qwen2.5-coder"));

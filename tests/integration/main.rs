@@ -34,3 +34,5 @@ mod sandbox;
 mod checkpoint;
 // Requests prompt caches can reuse: a stable system prompt and tools, append-only rounds.
 mod prompt_cache;
+// Local model servers found without configuration, their windows, cut prompts (fake servers).
+mod local_servers;

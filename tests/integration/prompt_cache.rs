@@ -54,7 +54,10 @@ async fn system_prompt_and_tools_are_identical_across_directories_and_days() {
     assert_eq!(stable_prefix(&first[0]), stable_prefix(&second[0]));
     assert_eq!(stable_prefix(&first[0]), stable_prefix(&plan[0]));
     let system = first[0].messages()[0].text().to_string();
-    assert!(!system.contains(&a.path().display().to_string()), "{system}");
+    assert!(
+        !system.contains(&a.path().display().to_string()),
+        "{system}"
+    );
 
     // What varies is in the context message right after the system prompt.
     let ctx_a = first[0].messages()[1].clone();
@@ -68,7 +71,10 @@ async fn system_prompt_and_tools_are_identical_across_directories_and_days() {
             .find_map(|l| l.strip_prefix("- Date: "))
             .map(str::to_string)
     };
-    assert!(date(ctx_a).is_some() && date(ctx_a) != date(ctx_b), "{ctx_a}\n{ctx_b}");
+    assert!(
+        date(ctx_a).is_some() && date(ctx_a) != date(ctx_b),
+        "{ctx_a}\n{ctx_b}"
+    );
     assert!(ctx_b.contains("- Git branch: topic") && ctx_b.ends_with("Use tabs.\n"));
     assert_eq!(first[0].messages()[2].text(), "hello");
 
