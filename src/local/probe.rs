@@ -13,11 +13,13 @@ use tokio::task::JoinSet;
 use super::{Candidate, Found, Kind};
 use crate::config::ConfigError;
 
-/// A client for loopback servers: no proxy (a proxy cannot reach our 127.0.0.1), and every
-/// request bounded by `timeout`.
+/// A client for loopback servers: no proxy (a proxy cannot reach our 127.0.0.1), no TLS roots
+/// (plain HTTP; loading the system's certificates took longer than the whole probe), and
+/// every request bounded by `timeout`.
 pub fn client(timeout: Duration) -> Option<reqwest::Client> {
     reqwest::Client::builder()
         .no_proxy()
+        .tls_certs_only([])
         .timeout(timeout)
         .connect_timeout(timeout)
         .build()
@@ -60,6 +62,9 @@ fn model_ids(list: &Value) -> Option<Vec<String>> {
 
 /// The first candidate, in order, whose port answered with a model list within `budget`.
 pub async fn first(candidates: &[Candidate], budget: Duration) -> Option<Found> {
+    if candidates.is_empty() {
+        return None;
+    }
     let client = client(budget)?;
     let mut set = JoinSet::new();
     for (i, c) in candidates.iter().enumerate() {
