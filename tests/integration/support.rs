@@ -352,6 +352,8 @@ pub fn sse_tools(calls: &[(&str, &str, Value)]) -> Vec<String> {
 pub struct ScriptedLlm {
     replies: Mutex<VecDeque<(Duration, Result<Reply, LlmError>)>>,
     pub requests: Mutex<Vec<(String, Vec<Message>)>>,
+    /// Each request's context message and tail note, in the same order.
+    pub extras: Mutex<Vec<(Option<String>, Option<String>)>>,
 }
 
 impl ScriptedLlm {
@@ -364,6 +366,7 @@ impl ScriptedLlm {
         Arc::new(ScriptedLlm {
             replies: Mutex::new(replies.into()),
             requests: Mutex::new(Vec::new()),
+            extras: Mutex::new(Vec::new()),
         })
     }
 
@@ -388,6 +391,10 @@ impl Llm for ScriptedLlm {
             .lock()
             .expect("lock")
             .push((request.system.to_string(), request.messages.to_vec()));
+        self.extras.lock().expect("lock").push((
+            request.context.map(str::to_string),
+            request.tail.map(str::to_string),
+        ));
         let next = self.replies.lock().expect("lock").pop_front();
         let (delay, reply) = next.unwrap_or((Duration::ZERO, Ok(text_reply("(script exhausted)"))));
         tokio::time::sleep(delay).await;
