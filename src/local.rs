@@ -13,6 +13,7 @@
 //! `-m`), or probe anything but 127.0.0.1.
 
 pub mod probe;
+pub mod start;
 pub mod window;
 
 use std::time::Duration;

@@ -259,7 +259,7 @@ fn find_provider(
                     script.display()
                 ),
             );
-            let port = start_local_model(script)?;
+            let port = local::start::run_script(script).map_err(Error::Usage)?;
             let servers = format!("llamacpp={port}");
             runtime.block_on(local::configure(config, Some(&servers)))?
         }
@@ -269,38 +269,6 @@ fn find_provider(
         render::notice(color, &line);
     }
     Ok(())
-}
-
-/// Runs `script start` (its progress goes to stderr as it happens) and returns the port of the
-/// server it started, from the `OPENAI_BASE_URL=…` line it prints.
-fn start_local_model(script: &std::path::Path) -> Result<u16, Error> {
-    let out = std::process::Command::new(script)
-        .arg("start")
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| Error::Usage(format!("cannot run {}: {e}", script.display())))?;
-    if !out.status.success() {
-        return Err(Error::Usage(format!(
-            "{} could not start the local model ({})",
-            script.display(),
-            out.status
-        )));
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("OPENAI_BASE_URL="))
-        .find_map(|url| {
-            let port = url.rsplit_once(':')?.1.split('/').next()?;
-            port.parse().ok()
-        })
-        .ok_or_else(|| {
-            Error::Usage(format!(
-                "{} started, but did not print OPENAI_BASE_URL=http://127.0.0.1:PORT/v1",
-                script.display()
-            ))
-        })
 }
 
 /// What must never reach the model: the API key, and the value of every variable the shell is
