@@ -43,6 +43,11 @@
 //! - Every shell command runs inside the kernel sandbox unless the user chose otherwise
 //!   (`danger-full-access`, or a yes to one escalation): the dispatcher gives `bash` its
 //!   confinement; a sandbox that cannot be applied refuses the command, never falls back.
+//! - The system prompt and the tool schemas are the same bytes for the same tool set in any
+//!   directory, on any day, in any mode and session (prompt caches reuse them); what varies is
+//!   the context message after them. Each round's request extends the previous one byte for
+//!   byte (before the plan-mode note, which is always last), except after a compaction.
+//! - No key is sent to a local server that was found rather than configured.
 //! - Tools put bytes on disk only through `durable::replace`: a crash leaves the old file or
 //!   the new one, and no stray temp file.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
