@@ -22,7 +22,8 @@ use crate::config::{Config, ConfigError};
 
 /// The whole probe of every port, in parallel, ends within this.
 pub const PROBE_BUDGET: Duration = Duration::from_millis(150);
-/// Asking a server for its window (it may be loading a model) ends within this.
+/// Each request asking a server for its window ends within this (loading a model into Ollama
+/// has its own bound, `window::OLLAMA_LOAD_BUDGET`).
 pub const WINDOW_BUDGET: Duration = Duration::from_secs(2);
 
 /// The ports probed when `CORECODER_LOCAL_SERVERS` is unset, in order of preference.

@@ -35,10 +35,18 @@ pub async fn get_json(client: &reqwest::Client, url: &str) -> Option<Value> {
     serde_json::from_slice(&response.bytes().await.ok()?).ok()
 }
 
-/// `POST url` with a JSON body, answered as JSON.
-pub async fn post_json(client: &reqwest::Client, url: &str, body: &Value) -> Option<Value> {
-    let response = client
-        .post(url)
+/// `POST url` with a JSON body, answered as JSON; `timeout` replaces the client's own.
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    timeout: Option<Duration>,
+) -> Option<Value> {
+    let mut request = client.post(url);
+    if let Some(t) = timeout {
+        request = request.timeout(t);
+    }
+    let response = request
         .header("content-type", "application/json")
         .body(body.to_string())
         .send()

@@ -13,8 +13,11 @@ use serde_json::{Value, json};
 use super::Kind;
 use super::probe::{client, get_json, post_json};
 
-/// What Ollama gives a model it has not loaded yet, below 24 GiB of GPU memory.
+/// What Ollama gives a model by default, below 24 GiB of GPU memory.
 pub const OLLAMA_DEFAULT_WINDOW: usize = 4096;
+/// Loading a model into Ollama to learn its window may take this long (the first request
+/// would wait for the same load).
+pub const OLLAMA_LOAD_BUDGET: Duration = Duration::from_secs(60);
 
 /// A server's window for one model, and where the figure came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +47,8 @@ impl Window {
 }
 
 /// The window of `model` on the server at `root` (`http://host:port`), asking as `kind` says,
-/// or every way when it is not known; `None` when no answer came within `budget`.
+/// or every way when it is not known; `None` when no way answered (each request is bounded
+/// by `budget`).
 pub async fn learn(
     root: &str,
     kind: Option<Kind>,
@@ -62,7 +66,8 @@ pub async fn learn(
         set.spawn(async move { (i, ask(&client, &root, kind, &model).await) });
     }
     let mut answers = Vec::new();
-    let _ = tokio::time::timeout(budget, async {
+    // Each request is bounded by `budget`; only loading a model into Ollama takes longer.
+    let _ = tokio::time::timeout(budget * 3 + OLLAMA_LOAD_BUDGET, async {
         while let Some(joined) = set.join_next().await {
             if let Ok((i, Some(w))) = joined {
                 answers.push((i, w));
@@ -92,31 +97,8 @@ async fn ask(client: &reqwest::Client, root: &str, kind: Kind, model: &str) -> O
             window(n_ctx, "/props n_ctx per slot")
         }
         Kind::Ollama => {
-            let ps = get_json(client, &format!("{root}/api/ps")).await?;
-            let running = ps.get("models").and_then(Value::as_array);
-            let this = running.into_iter().flatten().find(|m| {
-                ["name", "model"].iter().any(|k| {
-                    m.get(*k)
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| same_model(n, model))
-                })
-            });
-            if let Some(n) = this.and_then(|m| m.get("context_length")?.as_u64()) {
-                return window(n, "/api/ps, the running model");
-            }
-            let show = post_json(
-                client,
-                &format!("{root}/api/show"),
-                &json!({"model": model}),
-            )
-            .await;
-            if let Some(n) = show.as_ref().and_then(num_ctx) {
-                return window(n, "the model's num_ctx, /api/show");
-            }
-            window(
-                OLLAMA_DEFAULT_WINDOW as u64,
-                "assumed: Ollama's default for a model it has not loaded yet",
-            )
+            let (n, source) = ollama(client, root, model).await?;
+            window(n, source)
         }
         Kind::LmStudio => {
             let list = get_json(client, &format!("{root}/api/v0/models")).await?;
@@ -133,6 +115,49 @@ async fn ask(client: &reqwest::Client, root: &str, kind: Kind, model: &str) -> O
             window(n, "max_model_len, /v1/models")
         }
     }
+}
+
+/// Ollama's window for `model`: the running model's `context_length`, else the model's own
+/// `num_ctx`; else the model is loaded (as the first request would) and asked again, since a
+/// server started with `OLLAMA_CONTEXT_LENGTH` says its window only for a loaded model; else
+/// Ollama's default is assumed. `None` when this is not Ollama.
+async fn ollama(client: &reqwest::Client, root: &str, model: &str) -> Option<(u64, &'static str)> {
+    if let Some(n) = ollama_running(client, root, model).await? {
+        return Some((n, "/api/ps, the running model"));
+    }
+    let (url, body) = (format!("{root}/api/show"), json!({"model": model}));
+    let show = post_json(client, &url, &body, None).await;
+    if let Some(n) = show.as_ref().and_then(num_ctx) {
+        return Some((n, "the model's num_ctx, /api/show"));
+    }
+    let load = json!({"model": model, "stream": false});
+    let url = format!("{root}/api/generate");
+    if post_json(client, &url, &load, Some(OLLAMA_LOAD_BUDGET))
+        .await
+        .is_some()
+        && let Some(Some(n)) = ollama_running(client, root, model).await
+    {
+        return Some((n, "/api/ps, after loading the model"));
+    }
+    Some((
+        OLLAMA_DEFAULT_WINDOW as u64,
+        "assumed: Ollama's default; it did not report the model's window",
+    ))
+}
+
+/// `Some(context_length)` of `model` among Ollama's running models (`Some(None)`: not running
+/// or not said); `None` when `/api/ps` does not answer (not Ollama).
+async fn ollama_running(client: &reqwest::Client, root: &str, model: &str) -> Option<Option<u64>> {
+    let ps = get_json(client, &format!("{root}/api/ps")).await?;
+    let running = ps.get("models").and_then(Value::as_array);
+    let this = running.into_iter().flatten().find(|m| {
+        ["name", "model"].iter().any(|k| {
+            m.get(*k)
+                .and_then(Value::as_str)
+                .is_some_and(|n| same_model(n, model))
+        })
+    });
+    Some(this.and_then(|m| m.get("context_length")?.as_u64()))
 }
 
 /// Ollama names `qwen2.5-coder` and `qwen2.5-coder:latest` the same model.

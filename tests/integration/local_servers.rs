@@ -287,3 +287,42 @@ async fn a_configured_local_url_gets_its_window_and_a_cut_prompt_is_warned_about
     .await;
     assert!(!run.stderr.contains("max_model_len"), "{}", run.stderr);
 }
+
+#[tokio::test]
+async fn an_ollama_model_not_loaded_yet_is_loaded_to_learn_its_window_else_4096_is_assumed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ollama = MockServer::with_routes(
+        vec![Script::Sse(sse_text("ok"))],
+        vec![
+            ("/v1/models", models(&["qwen2.5-coder:latest"])),
+            ("/api/ps", json!({"models": []})),
+            ("/api/show", json!({"parameters": "temperature 0.2"})),
+            (
+                "/api/generate",
+                json!({"model": "qwen2.5-coder:latest", "done": true}),
+            ),
+        ],
+    )
+    .await;
+    let servers = format!("ollama={}", ollama.port());
+    let run = corecoder(
+        dir.path(),
+        &[("CORECODER_LOCAL_SERVERS", &servers)],
+        &["-p", "hello"],
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let paths = ollama.paths();
+    let load = paths.iter().position(|p| p == "/api/generate");
+    assert!(load.is_some(), "the model was loaded: {paths:?}");
+    assert_eq!(
+        paths.iter().filter(|p| *p == "/api/ps").count(),
+        2,
+        "{paths:?}"
+    );
+    assert!(
+        run.stderr.contains("4096 tokens (assumed"),
+        "{}",
+        run.stderr
+    );
+}
