@@ -67,6 +67,10 @@ pub struct Cli {
     /// Resume the newest session of this directory
     #[arg(short = 'c', long = "continue", conflicts_with = "resume")]
     pub continue_session: bool,
+    /// When no API key, base URL or local server is found, run PATH (e.g.
+    /// scripts/local-model.sh) to start a local model server, then use it
+    #[arg(long, value_name = "PATH")]
+    pub local_model_script: Option<std::path::PathBuf>,
     /// Print the version
     #[arg(short = 'v', long, action = ArgAction::Version)]
     version: Option<bool>,

@@ -6,8 +6,13 @@
 //!
 //! Splits never separate a tool message from the assistant message that called it. Size comes
 //! from the provider's reported `prompt_tokens` for what was sent, plus an estimate of what was
-//! added since; without usage, from the heuristic alone. The system prompt (and so the project
-//! instructions in it) is never compacted.
+//! added since; without usage, from the heuristic alone. The system prompt, the tools and the
+//! context message (with the project instructions) are not history and are never compacted;
+//! the caller passes their size as `fixed` tokens.
+//!
+//! A reported size far below the estimate (under 70 %) means the server cut the prompt (Ollama
+//! drops the start of a prompt longer than its window and still answers 200): that figure is
+//! not used as the anchor, and the caller is told once.
 
 use crate::llm::{ChatRequest, Llm, Usage};
 use crate::message::Message;
@@ -151,11 +156,45 @@ pub struct Compaction {
     pub summary_usage: Option<Usage>,
 }
 
+/// A reported prompt size below this share of the heuristic estimate means a cut prompt.
+const TRUNCATED_BELOW: f64 = 0.7;
+/// Smaller requests are not judged: the heuristic is too rough for a few hundred tokens.
+const TRUNCATION_MIN_ESTIMATE: usize = 1_000;
+
+/// A request the server evidently did not read whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Truncated {
+    pub estimate: usize,
+    pub reported: u64,
+}
+
+impl Truncated {
+    /// What a cut prompt means and how to fix it: the server's window is smaller than what
+    /// corecoder sends, and the server dropped the start (system prompt and tools first).
+    pub fn warning(&self, max_context: usize) -> String {
+        format!(
+            "The server counted {} prompt tokens for a request of about {}: it most likely cut the \
+             prompt to fit a smaller context window, dropping the start (the system prompt and the \
+             tool descriptions first), so the model may not know its tools. Give the server a \
+             larger window (Ollama: OLLAMA_CONTEXT_LENGTH=32768 ollama serve; llama-server: \
+             -c 32768), or set CORECODER_MAX_CONTEXT to its window (now {max_context}) so \
+             corecoder compacts the conversation in time.",
+            self.reported, self.estimate
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ContextManager {
     max_tokens: usize,
     // (messages sent, prompt_tokens reported) of the last request with usage.
     anchor: Option<(usize, u64)>,
+    /// Whether a cut prompt was already reported (the warning comes once).
+    truncation_told: bool,
+    /// Whether the first request was checked against the window.
+    preflown: bool,
+    /// How to give the server a larger window, when it is known which server it is.
+    fix: Option<&'static str>,
 }
 
 impl ContextManager {
@@ -163,14 +202,74 @@ impl ContextManager {
         ContextManager {
             max_tokens,
             anchor: None,
+            truncation_told: false,
+            preflown: false,
+            fix: None,
         }
     }
 
-    /// The provider counted `prompt_tokens` for a request carrying `sent` history messages.
-    pub fn record_usage(&mut self, sent: usize, prompt_tokens: u64) {
+    /// Names the way to a larger window for the server in use (`local::Kind::window_fix`).
+    pub fn with_fix(mut self, fix: &'static str) -> Self {
+        self.fix = Some(fix);
+        self
+    }
+
+    /// Before the first request only: when it already fills more than half the window, a
+    /// warning naming the window and the fix (else the conversation soon needs compacting,
+    /// and a server with a small window cuts the prompt).
+    pub fn preflight(&mut self, fixed: usize, messages: &[Message]) -> Option<String> {
+        if std::mem::replace(&mut self.preflown, true) {
+            return None;
+        }
+        let size = fixed + estimate_messages(messages);
+        if size <= self.max_tokens / 2 {
+            return None;
+        }
+        let fix = self.fix.unwrap_or(
+            "start Ollama with OLLAMA_CONTEXT_LENGTH=32768, or llama-server with -c 32768",
+        );
+        Some(format!(
+            "The first request (system prompt, tools and your message) is about {size} tokens, \
+             more than half of the model's context window of {} tokens: the conversation will \
+             need compacting at once, and a server with a window this small may cut the prompt. \
+             For a larger window, {fix}.",
+            self.max_tokens
+        ))
+    }
+
+    pub fn max_tokens(&self) -> usize {
+        self.max_tokens
+    }
+
+    /// The provider counted `prompt_tokens` for a request carrying `fixed` tokens besides the
+    /// history, and `messages`. A figure far below the heuristic means
+    /// the server cut the prompt: it is not trusted, and the first time it happens the cut is
+    /// returned so the person can be told.
+    pub fn record_usage(
+        &mut self,
+        fixed: usize,
+        messages: &[Message],
+        prompt_tokens: u64,
+    ) -> Option<Truncated> {
+        let sent = messages.len();
+        // Against the last trusted figure plus what was added since, when there is one: the
+        // heuristic alone overestimates English prose by a third on Qwen's tokenizer.
+        let estimate = self.estimate(fixed, messages);
+        if estimate >= TRUNCATION_MIN_ESTIMATE
+            && (prompt_tokens as f64) < estimate as f64 * TRUNCATED_BELOW
+        {
+            self.anchor = None;
+            let first = !self.truncation_told;
+            self.truncation_told = true;
+            return first.then_some(Truncated {
+                estimate,
+                reported: prompt_tokens,
+            });
+        }
         if prompt_tokens > 0 {
             self.anchor = Some((sent, prompt_tokens));
         }
+        None
     }
 
     /// The history was replaced (compaction, resume): reported usage no longer describes it.
@@ -178,13 +277,14 @@ impl ContextManager {
         self.anchor = None;
     }
 
-    /// Tokens the next request will carry.
-    pub fn estimate(&self, system: &str, messages: &[Message]) -> usize {
+    /// Tokens the next request will carry: `fixed` (system prompt, tools, context message)
+    /// plus the history.
+    pub fn estimate(&self, fixed: usize, messages: &[Message]) -> usize {
         match self.anchor {
             Some((sent, tokens)) if sent <= messages.len() => {
                 tokens as usize + estimate_messages(&messages[sent..])
             }
-            _ => approx_tokens(system) + estimate_messages(messages),
+            _ => fixed + estimate_messages(messages),
         }
     }
 
@@ -192,25 +292,25 @@ impl ContextManager {
     pub async fn compact(
         &mut self,
         messages: &mut Vec<Message>,
-        system: &str,
+        fixed: usize,
         llm: &dyn Llm,
         force: bool,
     ) -> Compaction {
         let mut done = Compaction::default();
         let max = self.max_tokens as f64;
         let at = |share: f64| (max * share) as usize;
-        let mut current = self.estimate(system, messages);
+        let mut current = self.estimate(fixed, messages);
         if (force || current > at(0.5)) && snip_tool_outputs(messages) {
             done.layer = Some("snip");
             self.forget_usage();
-            current = self.estimate(system, messages);
+            current = self.estimate(fixed, messages);
         }
         if (force || current > at(0.7)) && messages.len() > 10 {
             let split = safe_split(messages, 8);
             if split > 0 {
                 self.replace_head(messages, split, llm, &mut done, "summarize")
                     .await;
-                current = self.estimate(system, messages);
+                current = self.estimate(fixed, messages);
             }
         }
         if current > at(0.9) && messages.len() > 4 {
@@ -259,6 +359,7 @@ async fn summarize(messages: &[Message], llm: &dyn Llm) -> (String, Option<Usage
     let input = [Message::user(flat)];
     let request = ChatRequest {
         system: SUMMARY_PROMPT,
+        context: None,
         messages: &input,
         tail: None,
         tools: &[],
@@ -271,81 +372,4 @@ async fn summarize(messages: &[Message], llm: &dyn Llm) -> (String, Option<Usage
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::message::{FunctionCall, ToolCall};
-
-    fn call(id: &str) -> Message {
-        Message::Assistant {
-            content: None,
-            tool_calls: vec![ToolCall {
-                id: id.into(),
-                kind: "function".into(),
-                function: FunctionCall {
-                    name: "bash".into(),
-                    arguments: "{}".into(),
-                },
-                extra: Default::default(),
-            }],
-        }
-    }
-
-    #[test]
-    fn heuristic_counts_cjk_denser_than_prose() {
-        assert_eq!(approx_tokens("hello world, this is prose"), 7);
-        assert_eq!(approx_tokens("你好世界你好"), 4);
-        // Symbol-dense code uses 2.8 chars per token.
-        assert_eq!(approx_tokens("{a:[1,2],b:{c:3}}"), 6);
-    }
-
-    #[test]
-    fn snip_keeps_first_and_last_three_lines_of_long_tool_output() {
-        let long: String = (0..200)
-            .map(|i| format!("line {i:04} of output\n"))
-            .collect();
-        let mut msgs = vec![Message::tool("a", long), Message::tool("b", "short")];
-        assert!(snip_tool_outputs(&mut msgs));
-        let text = msgs[0].text();
-        assert!(text.starts_with("line 0000 of output\nline 0001"));
-        assert!(text.contains("(200 lines, snipped to save context)"));
-        assert!(text.ends_with("line 0199 of output"));
-        assert_eq!(msgs[1].text(), "short");
-    }
-
-    #[test]
-    fn split_never_separates_tool_result_from_its_call() {
-        let msgs = vec![
-            Message::user("u"),
-            call("1"),
-            Message::tool("1", "r"),
-            Message::tool("1b", "r"),
-            Message::assistant("done"),
-        ];
-        // Keeping 3 would start the tail at a tool message; the split moves back to the call.
-        assert_eq!(safe_split(&msgs, 3), 1);
-    }
-
-    #[test]
-    fn extraction_finds_paths_and_errors() {
-        let msgs = vec![Message::tool("x", "src/main.rs:3: error: boom\nok")];
-        let info = extract_key_info(&msgs);
-        assert!(info.contains("src/main.rs"), "{info}");
-        assert!(
-            info.contains("Errors seen: src/main.rs:3: error: boom"),
-            "{info}"
-        );
-    }
-
-    #[test]
-    fn reported_prompt_tokens_anchor_the_estimate() {
-        let mut cm = ContextManager::new(1000);
-        let msgs = vec![Message::user("a"), Message::assistant("bbbbbbb")];
-        cm.record_usage(1, 500);
-        assert_eq!(
-            cm.estimate("sys", &msgs),
-            500 + estimate_messages(&msgs[1..])
-        );
-        cm.forget_usage();
-        assert!(cm.estimate("sys", &msgs) < 50);
-    }
-}
+mod tests;

@@ -10,6 +10,8 @@
 //! - [`event`]: what the agent tells the outside;
 //! - [`llm`]: the `Llm` seam, the streaming HTTP client, the pure SSE decoder and assembler;
 //! - [`context`]: the three-layer context manager;
+//! - [`local`]: local model servers: found on 127.0.0.1 without configuration, their real
+//!   context window;
 //! - [`tools`]: the `Tool` seam and the tools;
 //! - [`session`]: saved conversations on disk (CoreCoder's format); [`session_run`]: the live
 //!   session, its autosave and what slash commands do;
@@ -49,6 +51,12 @@
 //! - A project's files never start a program on their own: an MCP server they define starts
 //!   only with the person's consent (asked in the REPL, remembered per definition), `--yes`,
 //!   or the user's own config; MCP servers get the shell's filtered environment.
+//! - The system prompt and the tool schemas are the same bytes for the same tool set in any
+//!   directory, on any day, in any mode and session (prompt caches reuse them); what varies is
+//!   the context message after them. Each round's request extends the previous one byte for
+//!   byte (but for the message this round's tail rides on: plan mode's note, the todo list),
+//!   except after a compaction.
+//! - No key is sent to a local server that was found rather than configured.
 //! - Tools put bytes on disk only through `durable::replace`: a crash leaves the old file or
 //!   the new one, and no stray temp file.
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)]
@@ -68,6 +76,7 @@ pub mod error;
 pub mod event;
 pub mod hooks;
 pub mod llm;
+pub mod local;
 pub mod markdown;
 pub mod mcp;
 pub mod message;
@@ -99,7 +108,8 @@ use crate::tools::exit_plan_mode::ExitPlanMode;
 use crate::tools::{ToolContext, ToolSource, Toolbox};
 
 /// Assembles the agent the binary runs: the HTTP client, the seven tools (the sub-agent shares
-/// the client, the token totals and the dispatcher), the system prompt with the project's `AGENTS.md`. The
+/// the client, the token totals and the dispatcher), the system prompt, and the context
+/// message with the environment and the project's `AGENTS.md`. The
 /// tool context, the totals and the shell's spill directory are passed in so a rebuilt agent
 /// (`/model`) keeps them. `extra_tools`: the MCP servers' tools, for the agent and its
 /// sub-agents.
@@ -119,30 +129,28 @@ pub fn build_agent(
         temperature: config.temperature,
         idle_timeout: config.stream_timeout,
     })?);
-    let cwd = ctx.cwd();
-    let instructions = prompt::load_instructions(&cwd);
+    let environment = prompt::Environment::detect(&ctx.cwd(), dispatcher.sandbox().describe());
+    let context = environment.context_message();
     let basic = Toolbox::basic_with(Bash::new(&config.shell_env_keep, spill));
-    let sandbox = dispatcher.sandbox().describe();
-    let sub_system = prompt::system_prompt(&cwd, &basic, instructions.as_deref(), &sandbox);
     let sub = SubAgent::new(
         llm.clone(),
         basic.clone(),
-        sub_system,
+        prompt::system_prompt(&basic),
         config.max_context,
         Arc::clone(&usage),
     )
+    .with_context(context.clone())
     .with_text_call_recovery(config.text_tool_calls)
     .with_dispatcher(dispatcher.clone())
     .with_tool_source(extra_tools.clone());
     let toolbox = basic.with(Arc::new(sub)).with(Arc::new(ExitPlanMode));
-    let system = prompt::system_prompt(&cwd, &toolbox, instructions.as_deref(), &sandbox);
-    let agent = Agent::new(
-        llm,
-        toolbox,
-        system,
-        ContextManager::new(config.max_context),
-        ctx,
-    );
+    let system = prompt::system_prompt(&toolbox);
+    let window = ContextManager::new(config.max_context);
+    let window = match &config.window {
+        Some(w) => window.with_fix(w.fix()),
+        None => window,
+    };
+    let agent = Agent::new(llm, toolbox, system, window, ctx).with_context(context);
     let agent = match extra_tools {
         Some(source) => agent.with_tool_source(source),
         None => agent,

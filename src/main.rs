@@ -11,10 +11,11 @@ use clap::{CommandFactory, Parser};
 use corecoder::agent::TurnOutcome;
 use corecoder::approval::Approver;
 use corecoder::cli::{Cli, Command, Mode, OutputFormat};
-use corecoder::config::{self, Config, ConfigFiles};
+use corecoder::config::{self, Config, ConfigError, ConfigFiles};
 use corecoder::dispatch::Dispatcher;
 use corecoder::error::{Error, exit};
 use corecoder::hooks::Hooks;
+use corecoder::local;
 use corecoder::mcp::setup::Setup;
 use corecoder::permissions::Permissions;
 use corecoder::policy::command_safety::{self, Verdict};
@@ -194,6 +195,7 @@ fn run(cli: &Cli, color: bool, runtime: &tokio::runtime::Runtime) -> Result<(), 
     let files = ConfigFiles::discover(&cwd, home.as_deref())?;
     let mut config = Config::load(&cli.overrides(), &env, &files)?;
     let mode = cli.mode()?;
+    find_provider(cli, &mut config, runtime, color)?;
     let (permissions, notices) =
         Permissions::load(&cli.permission_flags(), &files, &cwd, home.as_deref())?;
     let root = permissions.workspace().root.clone();
@@ -360,6 +362,40 @@ fn mcp_list(cli: &Cli, color: bool) -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// With no key and no base URL, a local server on 127.0.0.1 (started with `--local-model-script`
+/// when none answers); for a loopback server, its real context window. Which ports are probed
+/// comes from the process environment only: a project's `.env` does not choose it.
+fn find_provider(
+    cli: &Cli,
+    config: &mut Config,
+    runtime: &tokio::runtime::Runtime,
+    color: bool,
+) -> Result<(), Error> {
+    let servers = std::env::var("CORECODER_LOCAL_SERVERS").ok();
+    let first = runtime.block_on(local::configure(config, servers.as_deref()));
+    let notices = match (first, &cli.local_model_script) {
+        (Err(ConfigError::MissingKey { .. }), Some(script)) => {
+            render::notice(
+                color,
+                &format!(
+                    "No API key, base URL or local model server: starting the local model with \
+                     {} (the first time it downloads the model and builds llama.cpp, about 9 \
+                     minutes on 2 cores; afterwards it starts in seconds).",
+                    script.display()
+                ),
+            );
+            let port = local::start::run_script(script).map_err(Error::Usage)?;
+            let servers = format!("llamacpp={port}");
+            runtime.block_on(local::configure(config, Some(&servers)))?
+        }
+        (result, _) => result?,
+    };
+    for line in notices {
+        render::notice(color, &line);
+    }
+    Ok(())
 }
 
 /// What must never reach the model: the API key, and the value of every variable the shell is

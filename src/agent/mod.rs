@@ -19,7 +19,7 @@ use serde_json::Value;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-use crate::context::ContextManager;
+use crate::context::{ContextManager, approx_tokens};
 use crate::dispatch::order::{self, Footprint};
 use crate::dispatch::{Dispatcher, Stopped};
 use crate::event::AgentEvent;
@@ -55,8 +55,12 @@ pub struct Agent {
     toolbox: Toolbox,
     schemas: Vec<Value>,
     system: String,
+    /// The context message (environment, project instructions), sent after the system prompt.
+    context: Option<String>,
+    /// Estimated tokens of what every request carries besides the history.
+    fixed: usize,
     messages: Vec<Message>,
-    context: ContextManager,
+    window: ContextManager,
     max_rounds: usize,
     ctx: ToolContext,
     dispatcher: Arc<Dispatcher>,
@@ -73,17 +77,21 @@ impl Agent {
         llm: Arc<dyn Llm>,
         toolbox: Toolbox,
         system: String,
-        context: ContextManager,
+        window: ContextManager,
         ctx: ToolContext,
     ) -> Self {
         let schemas = toolbox.schemas();
+        let fixed =
+            approx_tokens(&system) + approx_tokens(&Value::from(schemas.clone()).to_string());
         Agent {
             llm,
             toolbox,
             schemas,
             system,
+            context: None,
+            fixed,
             messages: Vec::new(),
-            context,
+            window,
             max_rounds: 50,
             ctx,
             dispatcher: Arc::default(),
@@ -110,6 +118,14 @@ impl Agent {
                 .fold(self.toolbox.clone(), Toolbox::with),
             None => self.toolbox.clone(),
         }
+    }
+
+    /// The context message every request carries right after the system prompt and before the
+    /// history (see `prompt::Environment`).
+    pub fn with_context(mut self, context: String) -> Self {
+        self.fixed += approx_tokens(&context) + 4;
+        self.context = Some(context);
+        self
     }
 
     pub fn with_max_rounds(mut self, rounds: usize) -> Self {
@@ -147,7 +163,7 @@ impl Agent {
 
     pub fn set_messages(&mut self, messages: Vec<Message>) {
         self.messages = messages;
-        self.context.forget_usage();
+        self.window.forget_usage();
     }
 
     pub fn usage(&self) -> UsageTotals {
@@ -247,25 +263,25 @@ impl Agent {
 
     /// Compacts the history now, whatever its size would otherwise call for (`/compact`).
     pub async fn compact_now(&mut self) -> Option<(usize, usize)> {
-        let before = self.context.estimate(&self.system, &self.messages);
+        let before = self.window.estimate(self.fixed, &self.messages);
         let done = self
-            .context
-            .compact(&mut self.messages, &self.system, self.llm.as_ref(), true)
+            .window
+            .compact(&mut self.messages, self.fixed, self.llm.as_ref(), true)
             .await;
         self.account(done.summary_usage);
         done.layer?;
-        Some((before, self.context.estimate(&self.system, &self.messages)))
+        Some((before, self.window.estimate(self.fixed, &self.messages)))
     }
 
     async fn compact_if_needed(&mut self) {
-        let before = self.context.estimate(&self.system, &self.messages);
+        let before = self.window.estimate(self.fixed, &self.messages);
         let done = self
-            .context
-            .compact(&mut self.messages, &self.system, self.llm.as_ref(), false)
+            .window
+            .compact(&mut self.messages, self.fixed, self.llm.as_ref(), false)
             .await;
         self.account(done.summary_usage);
         if let Some(layer) = done.layer {
-            let after = self.context.estimate(&self.system, &self.messages);
+            let after = self.window.estimate(self.fixed, &self.messages);
             self.emit(AgentEvent::Compacted {
                 layer,
                 before,
@@ -295,14 +311,22 @@ impl Agent {
                 StreamEvent::Retrying { wait, reason } => AgentEvent::Retrying { wait, reason },
             })
         };
-        // Plan mode is read per round: an approved plan switches modes in the middle of a turn.
-        let plan;
-        let system = if self.dispatcher.mode() == Mode::Plan {
-            plan = format!("{}{}", self.system, crate::prompt::PLAN_MODE);
-            &plan
-        } else {
-            &self.system
+        // Plan mode is read per round (an approved plan switches modes in the middle of a
+        // turn) and said after the history, so the cached prefix stays the same either way;
+        // the task list goes last too and never into the history (see `tools::todo`).
+        let todos = self.ctx.todos.reminder();
+        let tail = match (self.dispatcher.mode() == Mode::Plan, todos) {
+            (true, Some(t)) => Some(format!("{}\n\n{t}", crate::prompt::PLAN_MODE)),
+            (true, None) => Some(crate::prompt::PLAN_MODE.to_string()),
+            (false, t) => t,
         };
+        let fixed = self.fixed + tail.as_deref().map_or(0, |t| approx_tokens(t) + 4);
+        // A sub-agent's first request is smaller than its parent's: it has nothing to add.
+        if let Some(warning) = self.window.preflight(fixed, &self.messages)
+            && !self.ctx.subagent
+        {
+            self.emit(AgentEvent::Notice(warning));
+        }
         let extra_schemas;
         let tools = match &self.extra {
             Some(source) => {
@@ -312,12 +336,11 @@ impl Agent {
             }
             None => &self.schemas,
         };
-        // The task list goes last and never into the history (see `tools::todo`).
-        let todos = self.ctx.todos.reminder();
         let request = ChatRequest {
-            system,
+            system: &self.system,
+            context: self.context.as_deref(),
             messages: &self.messages,
-            tail: todos.as_deref(),
+            tail: tail.as_deref(),
             tools,
         };
         let mut reply = self.llm.stream(request, &mut sink).await?;
@@ -330,8 +353,12 @@ impl Agent {
             }
         }
         if let Some(u) = reply.usage {
-            self.context
-                .record_usage(self.messages.len(), u.prompt_tokens);
+            let cut = self
+                .window
+                .record_usage(fixed, &self.messages, u.prompt_tokens);
+            if let Some(cut) = cut {
+                self.emit(AgentEvent::Notice(cut.warning(self.window.max_tokens())));
+            }
             self.account(Some(u));
             self.emit(AgentEvent::Usage(u));
         }

@@ -28,6 +28,8 @@ pub struct SubAgent {
     llm: Arc<dyn Llm>,
     toolbox: Toolbox,
     system: String,
+    /// The parent's context message (environment, project instructions).
+    context: Option<String>,
     max_context: usize,
     usage: Arc<Mutex<UsageTotals>>,
     dispatcher: Arc<Dispatcher>,
@@ -48,6 +50,7 @@ impl SubAgent {
             llm,
             toolbox: toolbox.without("agent"),
             system,
+            context: None,
             max_context,
             usage,
             dispatcher: Arc::default(),
@@ -66,6 +69,12 @@ impl SubAgent {
     /// the same prompt.
     pub fn with_dispatcher(mut self, dispatcher: Arc<Dispatcher>) -> Self {
         self.dispatcher = dispatcher;
+        self
+    }
+
+    /// As [`Agent::with_context`], for the child agents.
+    pub fn with_context(mut self, context: String) -> Self {
+        self.context = Some(context);
         self
     }
 
@@ -118,7 +127,7 @@ impl Tool for SubAgent {
             // One list for the whole session: a sub-agent sees and updates the parent's.
             todos: ctx.todos.clone(),
         };
-        let mut child = Agent::new(
+        let child = Agent::new(
             self.llm.clone(),
             self.toolbox.clone(),
             self.system.clone(),
@@ -129,6 +138,10 @@ impl Tool for SubAgent {
         .with_usage(self.usage.clone())
         .with_dispatcher(self.dispatcher.clone())
         .with_text_call_recovery(self.recover_text_calls);
+        let mut child = match &self.context {
+            Some(context) => child.with_context(context.clone()),
+            None => child,
+        };
         if let Some(source) = &self.extra {
             child = child.with_tool_source(source.clone());
         }

@@ -24,6 +24,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_MODEL: &str = "gpt-5.5";
 pub const DEFAULT_MAX_ROUNDS: usize = 50;
 pub const DEFAULT_MAX_TOKENS: u32 = 4096;
+pub const DEFAULT_MAX_CONTEXT: usize = 128_000;
 
 /// Every variable we read, with its default, for `--help` and the README.
 pub const ENV_VARS: &[(&str, &str)] = &[
@@ -35,7 +36,15 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("CORECODER_MODEL", DEFAULT_MODEL),
     ("CORECODER_MAX_TOKENS", "4096"),
     ("CORECODER_TEMPERATURE", "0"),
-    ("CORECODER_MAX_CONTEXT", "128000"),
+    (
+        "CORECODER_MAX_CONTEXT",
+        "128000 (a local server's own window when it reports one)",
+    ),
+    (
+        "CORECODER_LOCAL_SERVERS",
+        "ollama=11434,llamacpp=8080,lmstudio=1234,vllm=8000,llamacpp=8091 (probed on 127.0.0.1 \
+         without a key or base URL; off = never)",
+    ),
     ("CORECODER_MAX_ROUNDS", "50"),
     (
         "CORECODER_STREAM_TIMEOUT",
@@ -51,13 +60,17 @@ pub const ENV_VARS: &[(&str, &str)] = &[
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ConfigError {
     #[error(
-        "no API key found. Set OPENAI_API_KEY (or CORECODER_API_KEY / DEEPSEEK_API_KEY), or pass --api-key.\n\n\
+        "no API key found, and no local model server answered on 127.0.0.1 ({probed}). Set \
+         OPENAI_API_KEY (or CORECODER_API_KEY / DEEPSEEK_API_KEY), or pass --api-key; or start \
+         a local server.\n\n\
          Examples:\n  # OpenAI\n  export OPENAI_API_KEY=sk-...\n\n  \
          # DeepSeek\n  export OPENAI_API_KEY=sk-... OPENAI_BASE_URL=https://api.deepseek.com\n\n  \
-         # Ollama (local; no key needed with a custom base URL)\n  \
-         export OPENAI_BASE_URL=http://localhost:11434/v1 CORECODER_MODEL=qwen2.5-coder"
+         # Local, no key: start Ollama (found on its own at localhost:11434) with a window \
+         large enough for a coding agent\n  OLLAMA_CONTEXT_LENGTH=32768 ollama serve\n\n  \
+         # Local, no key: the project's own llama.cpp server and model (about 9 minutes to \
+         build the first time)\n  scripts/local-model.sh"
     )]
-    MissingKey,
+    MissingKey { probed: String },
     #[error("{name} must be {expected}, got {value:?}")]
     BadNumber {
         name: String,
@@ -89,6 +102,9 @@ pub enum ConfigError {
     },
     #[error("{key}: {message}")]
     Invalid { key: String, message: String },
+    /// A local server was found, but which of its models to use is the person's choice.
+    #[error("{0}")]
+    ChooseModel(String),
 }
 
 /// What the command line may override.
@@ -115,6 +131,18 @@ pub struct Config {
     pub text_tool_calls: bool,
     /// Variables a shell may see although their names look secret (`[shell_env] keep`).
     pub shell_env_keep: Vec<String>,
+    /// Which settings the user chose (flags, environment, files) rather than the defaults:
+    /// only those a local server may not replace.
+    pub chosen: Chosen,
+    /// The window a local server reported (then `max_context` is its size).
+    pub window: Option<crate::local::window::Window>,
+}
+
+/// Settings that were given rather than defaulted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Chosen {
+    pub model: bool,
+    pub max_context: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -131,6 +159,8 @@ impl std::fmt::Debug for Config {
             .field("stream_timeout", &self.stream_timeout)
             .field("text_tool_calls", &self.text_tool_calls)
             .field("shell_env_keep", &self.shell_env_keep)
+            .field("chosen", &self.chosen)
+            .field("window", &self.window)
             .finish()
     }
 }
@@ -155,14 +185,19 @@ impl Config {
 
         let base_url = flag(&flags.base_url)
             .or_else(|| first(&["OPENAI_BASE_URL", "CORECODER_BASE_URL"]))
-            .or_else(|| files.base_url())
-            .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
+            .or_else(|| files.base_url());
+        let model = flag(&flags.model)
+            .or_else(|| get("CORECODER_MODEL"))
+            .or_else(|| files.model());
+        let max_context = raw("CORECODER_MAX_CONTEXT", files.raw("max_context"));
+        let chosen = Chosen {
+            model: model.is_some(),
+            max_context: max_context.is_some(),
+        };
+        let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         let base_url = base_url.trim().trim_end_matches('/').to_string();
         let api_key = flag(&flags.api_key)
             .or_else(|| first(&["CORECODER_API_KEY", "OPENAI_API_KEY", "DEEPSEEK_API_KEY"]));
-        if api_key.is_none() && base_url == DEFAULT_BASE_URL {
-            return Err(ConfigError::MissingKey);
-        }
         let max_rounds = match flags.max_rounds {
             Some(n) => n,
             None => number(
@@ -172,19 +207,13 @@ impl Config {
         };
         Ok(Config {
             api_key,
-            model: flag(&flags.model)
-                .or_else(|| get("CORECODER_MODEL"))
-                .or_else(|| files.model())
-                .unwrap_or_else(|| DEFAULT_MODEL.to_string()),
+            model: model.unwrap_or_else(|| DEFAULT_MODEL.to_string()),
             max_tokens: number(
                 raw("CORECODER_MAX_TOKENS", files.raw("max_tokens")),
                 DEFAULT_MAX_TOKENS,
             )?,
             temperature: number(raw("CORECODER_TEMPERATURE", files.raw("temperature")), 0.0)?,
-            max_context: number(
-                raw("CORECODER_MAX_CONTEXT", files.raw("max_context")),
-                128_000,
-            )?,
+            max_context: number(max_context, DEFAULT_MAX_CONTEXT)?,
             max_rounds,
             stream_timeout: stream_timeout(raw("CORECODER_STREAM_TIMEOUT", None))?,
             text_tool_calls: switch(raw("CORECODER_TEXT_TOOL_CALLS", None), true)?,
@@ -192,7 +221,15 @@ impl Config {
             // the project root, adds it (see `permissions`).
             shell_env_keep: files.shell_env_keep(false),
             base_url,
+            chosen,
+            window: None,
         })
+    }
+
+    /// Neither a key nor a server was named: the default provider cannot be used, and a local
+    /// server on this machine is looked for instead (see `local`).
+    pub fn needs_provider(&self) -> bool {
+        self.api_key.is_none() && self.base_url == DEFAULT_BASE_URL
     }
 }
 
@@ -269,128 +306,4 @@ fn number<T: Number>(raw: Raw, default: T) -> Result<T, ConfigError> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    fn load(
-        flags: &Overrides,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Config, ConfigError> {
-        Config::load(flags, env, &ConfigFiles::default())
-    }
-
-    pub(super) fn env(
-        pairs: &'static [(&'static str, &'static str)],
-    ) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
-
-    #[test]
-    fn flags_beat_environment_and_defaults_fill_the_rest() {
-        let flags = Overrides {
-            model: Some("flag-model".into()),
-            ..Overrides::default()
-        };
-        let c = load(
-            &flags,
-            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MODEL", "env-model")]),
-        )
-        .unwrap();
-        assert_eq!(c.model, "flag-model");
-        assert_eq!(c.base_url, DEFAULT_BASE_URL);
-        assert_eq!(
-            (c.max_tokens, c.temperature, c.max_context),
-            (4096, 0.0, 128_000)
-        );
-    }
-
-    #[test]
-    fn first_set_key_wins_in_corecoder_order() {
-        let e = env(&[
-            ("DEEPSEEK_API_KEY", "d"),
-            ("OPENAI_API_KEY", "o"),
-            ("CORECODER_API_KEY", ""),
-        ]);
-        let c = load(&Overrides::default(), &e).unwrap();
-        assert_eq!(c.api_key.as_deref(), Some("o"));
-    }
-
-    #[test]
-    fn missing_key_is_an_error_only_for_the_default_url() {
-        let err = load(&Overrides::default(), &env(&[])).unwrap_err();
-        assert_eq!(err, ConfigError::MissingKey);
-        let text = err.to_string();
-        assert!(
-            text.contains("OPENAI_API_KEY") && text.contains("deepseek") && text.contains("11434")
-        );
-        let local = load(
-            &Overrides::default(),
-            &env(&[("OPENAI_BASE_URL", "http://localhost:11434/v1/")]),
-        )
-        .unwrap();
-        assert_eq!(
-            (local.api_key, local.base_url.as_str()),
-            (None, "http://localhost:11434/v1")
-        );
-    }
-
-    #[test]
-    fn malformed_numbers_name_the_variable() {
-        let err = load(
-            &Overrides::default(),
-            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MAX_TOKENS", "lots")]),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "CORECODER_MAX_TOKENS must be a positive whole number, got \"lots\""
-        );
-        let err = load(
-            &Overrides::default(),
-            &env(&[("OPENAI_API_KEY", "k"), ("CORECODER_TEMPERATURE", "hot")]),
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("CORECODER_TEMPERATURE must be a number")
-        );
-    }
-
-    #[test]
-    fn config_files_sit_below_the_environment_and_are_validated() {
-        let file = FileSettings {
-            model: Some("file-model".into()),
-            max_tokens: Some(1000),
-            max_rounds: Some(7),
-            temperature: Some(9.0),
-            ..FileSettings::default()
-        }
-        .named("/p/.corecoder.toml");
-        let files = ConfigFiles::new(vec![file.clone()]);
-        let e = env(&[("OPENAI_API_KEY", "k"), ("CORECODER_MAX_TOKENS", "2000")]);
-        let err = Config::load(&Overrides::default(), &e, &files).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "temperature in /p/.corecoder.toml must be a number between 0 and 2, got \"9\""
-        );
-        let files = ConfigFiles::new(vec![FileSettings {
-            temperature: None,
-            ..file
-        }]);
-        let c = Config::load(&Overrides::default(), &e, &files).unwrap();
-        assert_eq!(
-            (c.model.as_str(), c.max_tokens, c.max_rounds),
-            ("file-model", 2000, 7)
-        );
-        let flags = Overrides {
-            max_rounds: Some(3),
-            ..Overrides::default()
-        };
-        assert_eq!(Config::load(&flags, &e, &files).unwrap().max_rounds, 3);
-    }
-}
+pub(crate) mod tests;

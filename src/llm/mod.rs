@@ -21,11 +21,16 @@ use crate::message::{Message, ToolCall};
 /// Everything one completion request needs besides the client's own settings.
 #[derive(Debug, Clone, Copy)]
 pub struct ChatRequest<'a> {
+    /// The same bytes for every session with the same tools (see `prompt`): a cached prefix.
     pub system: &'a str,
+    /// A user message sent right after the system prompt, before the history: what varies
+    /// between sessions (environment, project instructions). Not part of the history.
+    pub context: Option<&'a str>,
     pub messages: &'a [Message],
-    /// Text sent after the history and not kept in it: the session's todo list, re-sent every
-    /// round at the end so the system prompt and the history stay byte-stable. On the wire it
-    /// joins the last message when that is a user or tool message (see `openai::split_tail`).
+    /// Text sent after the history and not kept in it: this round's state (plan mode's note,
+    /// the session's todo list), so the system prompt and the history stay byte-stable. On the
+    /// wire it joins the last message when that is a user or tool message (see
+    /// `openai::split_tail`).
     pub tail: Option<&'a str>,
     /// Tool schemas in the OpenAI `{"type":"function","function":{…}}` shape; empty for none.
     pub tools: &'a [Value],

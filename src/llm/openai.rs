@@ -106,8 +106,12 @@ impl OpenAiClient {
         let system = Message::System {
             content: request.system.to_string(),
         };
+        // The context message stands alone after the system prompt (the same bytes every
+        // round); the tail joins the history's last message (see `split_tail`).
+        let context = request.context.map(Message::user);
         let (history, last) = split_tail(request.messages, request.tail);
         let messages: Vec<&Message> = std::iter::once(&system)
+            .chain(&context)
             .chain(history)
             .chain(&last)
             .collect();

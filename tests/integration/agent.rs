@@ -55,6 +55,16 @@ struct Harness {
 }
 
 fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
+    harness_with(llm, max_context, with_sub, None)
+}
+
+/// As [`harness`], with a context message for the agent.
+fn harness_with(
+    llm: Arc<dyn Llm>,
+    max_context: usize,
+    with_sub: bool,
+    context: Option<&str>,
+) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
     let events = Arc::new(Mutex::new(Vec::new()));
     let sink_events = events.clone();
@@ -86,6 +96,10 @@ fn harness(llm: Arc<dyn Llm>, max_context: usize, with_sub: bool) -> Harness {
     )
     .with_usage(usage)
     .with_dispatcher(dispatcher);
+    let agent = match context {
+        Some(text) => agent.with_context(text.to_string()),
+        None => agent,
+    };
     Harness {
         agent,
         events,
@@ -297,6 +311,42 @@ fn chunky_rounds(extra: &str, summary: Result<Reply, LlmError>) -> Vec<Result<Re
         r.usage = None;
     }
     replies
+}
+
+#[tokio::test]
+async fn the_context_message_is_sent_every_round_and_survives_compaction_outside_the_history() {
+    let llm = ScriptedLlm::new(chunky_rounds("ok", Ok(text_reply("SUMMARY: done"))));
+    let mut h = harness_with(
+        llm.clone(),
+        6_000,
+        false,
+        Some("# Environment\n- Date: today"),
+    );
+    h.agent.run_turn("print").await.expect("turn");
+    let requests = llm.requests();
+    let extras = llm.extras.lock().expect("lock").clone();
+    assert_eq!(requests.len(), extras.len());
+    let mut compacted = false;
+    for ((system, messages), (context, tail)) in requests.iter().zip(&extras) {
+        if system.starts_with("Compress this conversation") {
+            assert_eq!(
+                context, &None,
+                "the summary request is the summariser's own"
+            );
+            continue;
+        }
+        compacted |= messages[0].text().contains("SUMMARY: done");
+        assert_eq!(context.as_deref(), Some("# Environment\n- Date: today"));
+        assert_eq!(tail, &None, "no plan-mode note outside plan mode");
+    }
+    assert!(compacted, "the last rounds ran after a compaction");
+    assert!(
+        h.agent
+            .messages()
+            .iter()
+            .all(|m| !m.text().contains("# Environment")),
+        "the context message is not history (never saved, never summarised)"
+    );
 }
 
 #[tokio::test]

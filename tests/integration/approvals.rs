@@ -192,6 +192,7 @@ async fn a_sub_agent_asks_through_the_same_prompt_and_ctrl_c_stops_the_turn() {
         .expect("request")
         .messages()
         .iter()
+        .skip(2)
         .filter(|m| m.role() == "user")
         .map(|m| m.text().to_string())
         .collect();
@@ -238,9 +239,13 @@ async fn plan_mode_changes_nothing_until_the_plan_is_approved() {
         "v2\n"
     );
     let requests = server.requests();
-    let system = |i: usize| requests[i].messages()[0].text().to_string();
-    assert!(system(0).contains("# Plan mode"));
-    assert!(!system(2).contains("# Plan mode"));
+    // The plan-mode note rides on the last message while the mode lasts.
+    let noted = |i: usize| {
+        let last = requests[i].messages().last().map(|m| m.text().to_string());
+        last.is_some_and(|t| t.contains("\n\n# Plan mode"))
+    };
+    assert!(noted(0));
+    assert!(!noted(2));
     t.wait_for("[acceptEdits] You > ").await;
     t.keys(&["C-d"]);
     t.wait_for("EXITED=0").await;

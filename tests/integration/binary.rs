@@ -17,7 +17,7 @@ pub struct Run {
 }
 
 /// The binary in `dir` (also `$HOME`) with `env` and `args`, none of the caller's provider
-/// variables, stdin closed and stdout/stderr captured (callers may change any of that).
+/// variables, no probing of local servers (unless `env` names them), stdin closed and stdout/stderr captured (callers may change any of that).
 pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_corecoder"));
     cmd.args(args)
@@ -32,6 +32,8 @@ pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
         }
     }
     cmd.env("NO_COLOR", "1");
+    // Never the real local-server ports: a test that wants one names its fake server.
+    cmd.env("CORECODER_LOCAL_SERVERS", "off");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -312,7 +314,7 @@ async fn reasoning_goes_to_stderr_and_provider_call_fields_are_echoed_back() {
     assert_eq!(run.stdout, "Listed.\n");
     assert!(run.stderr.contains("Let me list files."), "{}", run.stderr);
     let second = &server.requests()[1].body;
-    let call = &second["messages"][2]["tool_calls"][0];
+    let call = &second["messages"][3]["tool_calls"][0];
     assert_eq!(
         call["extra_content"]["google"]["thought_signature"],
         "sig-123"
@@ -320,7 +322,7 @@ async fn reasoning_goes_to_stderr_and_provider_call_fields_are_echoed_back() {
     let id = call["id"].as_str().expect("a generated id");
     assert!(!id.is_empty());
     assert_eq!(
-        second["messages"][3]["tool_call_id"], id,
+        second["messages"][4]["tool_call_id"], id,
         "the result answers the generated id"
     );
     assert!(
@@ -356,11 +358,11 @@ async fn piped_stdin_is_the_task_or_context_for_p() {
     }
     let requests = server.requests();
     assert_eq!(
-        requests[0].messages()[1].text(),
+        requests[0].messages()[2].text(),
         "error: E0308 mismatched types\n"
     );
     assert_eq!(
-        requests[1].messages()[1].text(),
+        requests[1].messages()[2].text(),
         "why does this fail?\n\n<stdin>\nerror: E0308 mismatched types\n\n</stdin>"
     );
 }
@@ -432,8 +434,12 @@ async fn a_sub_agent_end_to_end_works_in_its_own_history() {
     );
     let requests = server.requests();
     let child = requests[1].messages();
-    assert_eq!(child.len(), 2, "system prompt and the task alone");
-    assert_eq!(child[1].text(), "count the files");
+    assert_eq!(
+        child.len(),
+        3,
+        "system prompt, context message and the task alone"
+    );
+    assert_eq!(child[2].text(), "count the files");
     let child_tools: Vec<&str> = requests[1].body["tools"]
         .as_array()
         .expect("tools")

@@ -39,6 +39,7 @@ async fn ask(client: &OpenAiClient) -> (Result<Reply, LlmError>, Vec<StreamEvent
         [json!({"type":"function","function":{"name":"bash","parameters":{"type":"object"}}})];
     let request = ChatRequest {
         system: "be brief",
+        context: None,
         messages: &messages,
         tail: None,
         tools: &tools,

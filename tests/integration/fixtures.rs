@@ -136,6 +136,7 @@ async fn every_recorded_provider_stream_works_over_http() {
         let messages = [Message::user("hi")];
         let request = ChatRequest {
             system: "sys",
+            context: None,
             messages: &messages,
             tail: None,
             tools: &[],

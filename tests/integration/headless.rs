@@ -298,7 +298,7 @@ async fn secrets_reach_neither_the_shell_nor_the_history() {
         "a kept variable is passed through"
     );
     assert!(body.contains("key=[redacted]"));
-    let shell_env = requests[1].messages()[3].text().to_string();
+    let shell_env = requests[1].messages()[4].text().to_string();
     assert!(shell_env.contains("PATH="), "the env output: {shell_env}");
     assert!(!shell_env.contains("OPENAI_API_KEY"), "{shell_env}");
     assert!(!shell_env.contains("AWS_SECRET_ACCESS_KEY"), "{shell_env}");
@@ -349,7 +349,8 @@ async fn plan_mode_headless_changes_nothing_and_keeps_the_plan_as_the_answer() {
         "read-only commands run: {results:?}"
     );
     assert!(results[2].contains("stays in plan mode"), "{results:?}");
-    assert!(requests[0].messages()[0].text().contains("# Plan mode"));
+    let last = requests[0].messages().last().map(|m| m.text().to_string());
+    assert!(last.is_some_and(|t| t.contains("\n\n# Plan mode")));
     assert_eq!(
         std::fs::read_to_string(dir.path().join("a.txt")).expect("a"),
         "one\n"

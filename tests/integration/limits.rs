@@ -34,6 +34,7 @@ async fn ask(server: &MockServer) -> (Result<Reply, LlmError>, usize) {
     let messages = [Message::user("hello")];
     let request = ChatRequest {
         system: "",
+        context: None,
         messages: &messages,
         tail: None,
         tools: &[],

@@ -40,3 +40,7 @@ mod todos;
 mod undo;
 // The MCP client against a fake misbehaving server, the real servers, and HTTP on loopback.
 mod mcp;
+// Requests prompt caches can reuse: a stable system prompt and tools, append-only rounds.
+mod prompt_cache;
+// Local model servers found without configuration, their windows, cut prompts (fake servers).
+mod local_servers;

@@ -221,7 +221,7 @@ async fn every_run_is_saved_and_continue_resumes_it_with_its_model() {
     let texts: Vec<String> = req
         .messages()
         .iter()
-        .skip(1)
+        .skip(2)
         .map(|m| m.text().to_string())
         .collect();
     assert_eq!(texts, ["remember 42", "first answer", "what number?"]);
@@ -277,7 +277,11 @@ async fn resume_reads_a_corecoder_written_session_and_refuses_corrupt_ones() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let req = &server.requests()[0];
     assert_eq!(req.body["model"], "other", "-m overrides the saved model");
-    assert_eq!(req.messages().len(), 6, "system + 4 saved + the new prompt");
+    assert_eq!(
+        req.messages().len(),
+        7,
+        "system + context + 4 saved + the new prompt"
+    );
 
     let corrupt: Run = corecoder(dir.path(), &env, &["-r", "broken", "-p", "x"]).await;
     assert_eq!(corrupt.code, Some(1));
@@ -351,7 +355,7 @@ async fn piped_context_is_capped_at_one_mib_with_a_note() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let sent = server.requests()[0].messages()[1].text().to_string();
+    let sent = server.requests()[0].messages()[2].text().to_string();
     assert!(sent.contains("[input cut at 1 MiB]"), "no note");
     assert!(sent.len() < (1 << 20) + 200, "{}", sent.len());
 }
@@ -400,7 +404,7 @@ async fn a_tool_call_written_as_text_is_run_unless_recovery_is_off() {
         "hello"
     );
     let second = server.requests()[1].messages();
-    let call = &second[2];
+    let call = &second[3];
     assert_eq!(call.text(), "I'll create it.");
     assert_eq!(call.tool_calls()[0].function.name, "write_file");
 

@@ -26,7 +26,10 @@ impl Tmux {
             std::process::id(),
             dir.file_name()?.to_string_lossy()
         );
-        let mut exports = format!("export HOME='{}' TERM=xterm-256color; ", dir.display());
+        let mut exports = format!(
+            "export HOME='{}' TERM=xterm-256color CORECODER_LOCAL_SERVERS=off; ",
+            dir.display()
+        );
         for (k, v) in env {
             exports.push_str(&format!("export {k}='{v}'; "));
         }
@@ -180,7 +183,7 @@ async fn ctrl_c_cancels_a_slow_turn_and_the_next_prompt_works() {
     let texts: Vec<String> = requests[1]
         .messages()
         .iter()
-        .skip(1)
+        .skip(2)
         .map(|m| m.text().to_string())
         .collect();
     assert_eq!(texts, ["wait a long time", "are you there?"]);
@@ -228,7 +231,7 @@ async fn newlines_can_be_typed_or_pasted_and_sessions_can_be_named_and_listed() 
     t.keys(&["Enter"]);
     t.wait_for("Pasted.").await;
     let requests = server.requests();
-    assert_eq!(requests[0].messages()[1].text(), "first line\nsecond line");
+    assert_eq!(requests[0].messages()[2].text(), "first line\nsecond line");
     assert_eq!(
         requests[1].messages().last().expect("msg").text(),
         "pasted one\npasted two"

@@ -71,6 +71,11 @@ struct State {
     violations: Vec<String>,
     /// No response is sent before this many requests have arrived.
     gate: usize,
+    /// Paths answered with a fixed JSON body (a local server's model list, `/props`…),
+    /// outside the script and the recorded requests.
+    routes: HashMap<String, Value>,
+    /// Paths of every request, routed or not, in order.
+    paths: Vec<String>,
 }
 
 pub struct MockServer {
@@ -101,6 +106,28 @@ impl MockServer {
             }
         });
         MockServer { url, state }
+    }
+
+    /// Like [`start`](Self::start), plus fixed JSON answers for `routes` (path → body), as a
+    /// local model server answers `/v1/models` or `/props`.
+    pub async fn with_routes(script: Vec<Script>, routes: Vec<(&str, Value)>) -> MockServer {
+        let server = Self::gated(script, 0).await;
+        server.state.lock().expect("lock").routes = routes
+            .into_iter()
+            .map(|(path, body)| (path.to_string(), body))
+            .collect();
+        server
+    }
+
+    /// `127.0.0.1:PORT`'s port.
+    pub fn port(&self) -> u16 {
+        let rest = self.url.trim_start_matches("http://127.0.0.1:");
+        rest.trim_end_matches("/v1").parse().expect("port")
+    }
+
+    /// The path of every request so far, routed ones included.
+    pub fn paths(&self) -> Vec<String> {
+        self.state.lock().expect("lock").paths.clone()
     }
 
     /// Every request received so far (each already checked for tool-message pairing).
@@ -146,6 +173,27 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
         let body: Value =
             serde_json::from_slice(&buf[head_len..head_len + body_len]).unwrap_or(Value::Null);
         buf.drain(..head_len + body_len);
+        let path = head.split_whitespace().nth(1).unwrap_or("").to_string();
+        let routed = {
+            let mut st = state.lock().expect("lock");
+            st.paths.push(path.clone());
+            st.routes.get(&path).cloned()
+        };
+        // Only chat requests take their answer from the script; other paths (a client asking
+        // what kind of server this is) get a route's answer or a 404, as from a real server.
+        let answer = match routed {
+            Some(body) => Some(Script::status(200, &body.to_string())),
+            None if !path.ends_with("/chat/completions") => {
+                Some(Script::status(404, r#"{"error":"not found"}"#))
+            }
+            None => None,
+        };
+        if let Some(answer) = answer {
+            if !respond(&mut socket, answer).await {
+                return;
+            }
+            continue;
+        }
         let headers = head
             .lines()
             .skip(1)
@@ -304,6 +352,8 @@ pub fn sse_tools(calls: &[(&str, &str, Value)]) -> Vec<String> {
 pub struct ScriptedLlm {
     replies: Mutex<VecDeque<(Duration, Result<Reply, LlmError>)>>,
     pub requests: Mutex<Vec<(String, Vec<Message>)>>,
+    /// Each request's context message and tail note, in the same order.
+    pub extras: Mutex<Vec<(Option<String>, Option<String>)>>,
 }
 
 impl ScriptedLlm {
@@ -316,6 +366,7 @@ impl ScriptedLlm {
         Arc::new(ScriptedLlm {
             replies: Mutex::new(replies.into()),
             requests: Mutex::new(Vec::new()),
+            extras: Mutex::new(Vec::new()),
         })
     }
 
@@ -340,6 +391,10 @@ impl Llm for ScriptedLlm {
             .lock()
             .expect("lock")
             .push((request.system.to_string(), sent(&request)));
+        self.extras.lock().expect("lock").push((
+            request.context.map(str::to_string),
+            request.tail.map(str::to_string),
+        ));
         let next = self.replies.lock().expect("lock").pop_front();
         let (delay, reply) = next.unwrap_or((Duration::ZERO, Ok(text_reply("(script exhausted)"))));
         tokio::time::sleep(delay).await;
