@@ -7,6 +7,7 @@
 //! the run (see `session.rs`): a session another live corecoder holds is resumed as a copy,
 //! with a notice. Printing goes through `render`.
 
+mod commands;
 mod rewind;
 
 use std::path::PathBuf;
@@ -312,46 +313,6 @@ impl SessionRun {
         render::notice(self.color, &format!("Permission mode: {mode} ({what})"));
     }
 
-    /// `/permissions`: the rules, numbered, with their sources; `remove N` drops one.
-    fn permissions(&self, arg: Option<&str>) {
-        let permissions = self.dispatcher.permissions();
-        if let Some(arg) = arg {
-            let index = arg
-                .strip_prefix("remove")
-                .map(str::trim)
-                .and_then(|n| n.parse::<usize>().ok())
-                .filter(|n| *n > 0);
-            let Some(n) = index else {
-                render::error(self.color, "usage: /permissions or /permissions remove N");
-                return;
-            };
-            match permissions.remove(n - 1) {
-                Ok(said) => render::notice(self.color, &said),
-                Err(e) => render::error(self.color, &e),
-            }
-            return;
-        }
-        let mut out = format!("Permission mode: {}\n", permissions.mode());
-        let entries = permissions.entries();
-        if entries.is_empty() {
-            out.push_str("No rules. Answer \"a\" at a prompt, or use --allow/--deny or [permissions] in a config file.\n");
-        }
-        for (i, e) in entries.iter().enumerate() {
-            let kind = e.kind.to_string();
-            out.push_str(&format!(
-                "  {:>2}. {kind:<5} {}  ({})\n",
-                i + 1,
-                e.rule,
-                e.source
-            ));
-        }
-        if !entries.is_empty() {
-            out.push_str("Remove one with /permissions remove N.\n");
-        }
-        out.push_str("Always, in every mode: the dangerous-command gate; writes to ~/.ssh, ~/.gnupg, ~/.aws, shell start-up files, .git internals and the like ask.\n");
-        render::plain(&out);
-    }
-
     fn switch_model(&mut self, name: String) {
         let mut config = self.config.clone();
         config.model = name.clone();
@@ -374,35 +335,6 @@ impl SessionRun {
                     .unwrap_or_else(PoisonError::into_inner)
                     .model = name.clone();
                 render::notice(self.color, &format!("Switched to {name}"));
-            }
-            Err(e) => render::error(self.color, &e.to_string()),
-        }
-    }
-
-    fn save_named(&mut self, name: Option<String>) {
-        let mut meta = self.meta.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut session = Session {
-            messages: self.agent.messages().to_vec(),
-            todos: self.ctx.todos.get(),
-            ..meta.clone()
-        };
-        let saved = match &name {
-            Some(n) => self.store.save_as(&mut session, &mut self.claim, n),
-            None => self.store.save(&session),
-        };
-        match saved {
-            Ok(path) => {
-                meta.id = session.id.clone();
-                self.dispatcher.hooks().set_session(&session.id);
-                render::notice(
-                    self.color,
-                    &format!(
-                        "Saved {} ({})\nResume with: corecoder -r {}",
-                        session.id,
-                        path.display(),
-                        session.id
-                    ),
-                );
             }
             Err(e) => render::error(self.color, &e.to_string()),
         }
