@@ -44,6 +44,19 @@ fn unescape(s: &str) -> String {
     out
 }
 
+/// A temporary directory outside /tmp: the workspace includes /tmp, so a project and home
+/// must live elsewhere, or every write to home would count as inside (/var/tmp, or the
+/// build's temp directory). `None` when neither can be used.
+pub(super) fn outside_tmp() -> Option<tempfile::TempDir> {
+    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp");
+    let _ = std::fs::create_dir_all(build);
+    ["/var/tmp", build].iter().find_map(|c| {
+        let d = tempfile::tempdir_in(c).ok()?;
+        let real = d.path().canonicalize().ok()?;
+        (!real.starts_with("/tmp")).then_some(d)
+    })
+}
+
 #[test]
 #[allow(clippy::print_stderr)]
 fn the_held_out_corpus_is_measured() {
@@ -52,16 +65,7 @@ fn the_held_out_corpus_is_measured() {
         "/tests/data/permissions/heldout.txt"
     );
     let text = std::fs::read_to_string(path).expect("the held-out corpus");
-    // The workspace includes /tmp, so the project and home must live elsewhere, or every
-    // write to home would count as inside: /var/tmp, or the build's temp directory.
-    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp");
-    let _ = std::fs::create_dir_all(build);
-    let dir = ["/var/tmp", build].iter().find_map(|c| {
-        let d = tempfile::tempdir_in(c).ok()?;
-        let real = d.path().canonicalize().ok()?;
-        (!real.starts_with("/tmp")).then_some(d)
-    });
-    let Some(dir) = dir else {
+    let Some(dir) = outside_tmp() else {
         eprintln!("skipped: no writable directory outside /tmp for the held-out fixture");
         return;
     };

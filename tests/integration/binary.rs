@@ -42,10 +42,12 @@ pub fn command(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Command {
 
 /// Runs the binary to its end (see [`command`]).
 pub async fn corecoder(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = command(dir, env, args)
-        .output()
-        .await
-        .expect("run corecoder");
+    run_to_end(command(dir, env, args)).await
+}
+
+/// Runs a prepared [`command`] to its end.
+pub async fn run_to_end(mut cmd: Command) -> Run {
+    let out = cmd.output().await.expect("run corecoder");
     Run {
         code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::binary::{Run, command};
+use crate::binary::{Run, command, run_to_end};
 use crate::repl::Tmux;
 use crate::support::{MockServer, Script, sse_text, sse_tools};
 
@@ -46,16 +46,9 @@ fn fingerprint(root: &Path, skip: &[&str]) -> BTreeMap<PathBuf, (u32, Vec<u8>)> 
 }
 
 async fn run(dir: &Path, home: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let out = command(dir, env, args)
-        .env("HOME", home)
-        .output()
-        .await
-        .expect("run corecoder");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    let mut cmd = command(dir, env, args);
+    cmd.env("HOME", home);
+    run_to_end(cmd).await
 }
 
 fn write(path: &Path, bytes: &[u8]) {

@@ -87,14 +87,7 @@ fn held_out_corpora_under_yes_are_reported() {
     use crate::policy::mode::Mode;
     use crate::policy::rules::Rules;
     use crate::policy::workspace::Workspace;
-    let build = concat!(env!("CARGO_MANIFEST_DIR"), "/target/tmp");
-    let _ = std::fs::create_dir_all(build);
-    let dir = ["/var/tmp", build].iter().find_map(|c| {
-        let d = tempfile::tempdir_in(c).ok()?;
-        let real = d.path().canonicalize().ok()?;
-        (!real.starts_with("/tmp")).then_some(d)
-    });
-    let Some(dir) = dir else {
+    let Some(dir) = crate::policy::heldout_tests::outside_tmp() else {
         eprintln!("skipped: no writable directory outside /tmp");
         return;
     };
