@@ -381,9 +381,20 @@ fn save(
     todos: &TodoList,
     color: bool,
 ) {
-    if messages.is_empty() {
-        return;
+    if !messages.is_empty() {
+        write(store, meta, messages, todos, color);
     }
+}
+
+/// Saves the conversation as it is, also when empty (after an undo emptied it: skipping the
+/// save would leave the undone turns in the file for the next `-c`).
+fn write(
+    store: &SessionStore,
+    meta: &Mutex<Session>,
+    messages: &[Message],
+    todos: &TodoList,
+    color: bool,
+) {
     let session = Session {
         messages: messages.to_vec(),
         todos: todos.get(),

@@ -53,7 +53,13 @@ impl SessionRun {
             Some(at) => {
                 let kept = messages[..at].to_vec();
                 self.agent.set_messages(kept);
-                self.save_even_empty();
+                super::write(
+                    &self.store,
+                    &self.meta,
+                    self.agent.messages(),
+                    &self.ctx.todos,
+                    self.color,
+                );
             }
             None => render::notice(
                 self.color,
@@ -61,22 +67,5 @@ impl SessionRun {
             ),
         }
         Ok(first.prompt.clone())
-    }
-
-    /// Saves the conversation as it is now, also when an undo emptied it (the autosave skips
-    /// an empty one, which would leave the undone turns in the file for the next `-c`).
-    fn save_even_empty(&self) {
-        let session = crate::session::Session {
-            messages: self.agent.messages().to_vec(),
-            todos: self.ctx.todos.get(),
-            ..self
-                .meta
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone()
-        };
-        if let Err(e) = self.store.autosave(&session) {
-            render::error(self.color, &format!("could not save the session: {e}"));
-        }
     }
 }

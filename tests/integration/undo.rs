@@ -348,6 +348,19 @@ async fn the_repl_undoes_two_turns_of_a_resumed_session_and_gives_the_prompt_bac
     assert_eq!(saved[0]["messages"].as_array().map(Vec::len), Some(0));
 }
 
+/// The REPL in `dir`: the turn "rewrite a" (answered "changed it"), then Esc Esc at the
+/// empty prompt, up to the question of how many turns to undo.
+async fn rewrite_then_esc_esc(dir: &Path, server: &MockServer) -> Option<Tmux> {
+    let t = Tmux::start(dir, &[("OPENAI_BASE_URL", &server.url)], "--yes")?;
+    t.line_at(1, "rewrite a").await;
+    t.wait_for("changed it").await;
+    t.wait_for_n("You > ", 2).await;
+    t.keys(&["Escape"]);
+    t.keys(&["Escape"]);
+    t.wait_for("Undo how many turns? [1-1").await;
+    Some(t)
+}
+
 /// Esc Esc at an empty prompt lists the turns and undoes the one chosen.
 #[tokio::test]
 async fn esc_esc_lists_the_turns_and_undoes_the_chosen_one() {
@@ -362,15 +375,9 @@ async fn esc_esc_lists_the_turns_and_undoes_the_chosen_one() {
         Script::Sse(sse_text("changed it")),
     ])
     .await;
-    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "--yes") else {
+    let Some(t) = rewrite_then_esc_esc(dir.path(), &server).await else {
         return;
     };
-    t.line_at(1, "rewrite a").await;
-    t.wait_for("changed it").await;
-    t.wait_for_n("You > ", 2).await;
-    t.keys(&["Escape"]);
-    t.keys(&["Escape"]);
-    t.wait_for("Undo how many turns? [1-1").await;
     t.keys(&["-l", "1"]);
     t.keys(&["Enter"]);
     t.wait_for("Undo? (files and conversation) [y/N]").await;
@@ -404,15 +411,9 @@ async fn esc_esc_at_an_undo_question_does_not_swallow_the_next_prompt() {
         Script::Sse(sse_text("hello to you")),
     ])
     .await;
-    let Some(t) = Tmux::start(dir.path(), &[("OPENAI_BASE_URL", &server.url)], "--yes") else {
+    let Some(t) = rewrite_then_esc_esc(dir.path(), &server).await else {
         return;
     };
-    t.line_at(1, "rewrite a").await;
-    t.wait_for("changed it").await;
-    t.wait_for_n("You > ", 2).await;
-    t.keys(&["Escape"]);
-    t.keys(&["Escape"]);
-    t.wait_for("Undo how many turns? [1-1").await;
     t.keys(&["Escape"]);
     t.keys(&["Escape"]);
     t.wait_for("Nothing undone.").await;
